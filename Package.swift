@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "tenant-whatsapp",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tenant-whatsapp", targets: ["tenant-whatsapp"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    ],
+    targets: [
+        // C libraries, as Debian ships them.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Thin Swift owners of the C handles; they know nothing of HTTP or of the product.
+        .target(name: "FastCGI", dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "JSON"),
+
+        // FastCGI requests as HTTP requests and responses, routing and request logging.
+        .target(
+            name: "HTTPServer",
+            dependencies: ["FastCGI", "JSON", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The product: configuration, routes, handlers, services, migrations.
+        .target(
+            name: "TenantWhatsApp",
+            dependencies: [
+                "HTTPServer", "Postgres", "JSON", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tenant-whatsapp",
+            dependencies: [
+                "TenantWhatsApp", "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["TenantWhatsApp", "HTTPServer", "JSON", "FastCGI"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Postgres", "JSON"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,16 @@
+/// Answers HTTP requests on one worker thread (one instance per thread; it may own per-thread resources).
+public protocol HTTPResponder: AnyObject {
+    /// The response to `request`.
+    func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse
+
+    /// The response when the request could not even be read (body too large or cut short).
+    func respond(to failure: HTTPRequestFailure, request: HTTPRequest, context: RequestContext) -> HTTPResponse
+}
+
+/// Why a request could not be read.
+public enum HTTPRequestFailure: Sendable, Equatable {
+    /// The body exceeds `limit` bytes.
+    case payloadTooLarge(limit: Int)
+    /// The body ended before its declared length.
+    case incompleteBody
+}

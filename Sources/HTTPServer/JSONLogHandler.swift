@@ -1,0 +1,58 @@
+import JSON
+import Logging
+
+/// A swift-log handler writing one JSON object per line:
+/// `{"time":"…","level":"info","label":"…","message":"…", <metadata…>}`.
+///
+/// Metadata values that are integers, doubles or booleans stay numbers and booleans; everything else is text.
+/// Callers must never put secrets in messages or metadata: this handler writes what it is given.
+public struct JSONLogHandler: LogHandler {
+    /// Metadata attached to every line of this logger.
+    public var metadata: Logger.Metadata = [:]
+    /// The lowest level written.
+    public var logLevel: Logger.Level
+    private let label: String
+    private let sink: LogSink
+
+    /// A handler for `label` writing lines of at least `level` to `sink`.
+    public init(label: String, level: Logger.Level, sink: LogSink) {
+        self.label = label
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    /// The metadata value for `key`.
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// Writes one line.
+    public func log(event: LogEvent) {
+        var members: [(String, JSONValue)] = [
+            ("time", .string(Timestamp.now().description)), ("level", .string(event.level.rawValue)),
+            ("label", .string(label)), ("message", .string(event.message.description)),
+        ]
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() {
+            members.append((key, Self.json(merged[key]!)))
+        }
+        sink.write(line: JSONValue.object(members).serialized())
+    }
+
+    private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(text)
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let number as Int: return .integer(number)
+            case let number as Double: return .number(number)
+            case let flag as Bool: return .bool(flag)
+            default: return .string(convertible.description)
+            }
+        case .array(let values): return .array(values.map(json))
+        case .dictionary(let values):
+            return .object(values.keys.sorted().map { ($0, json(values[$0]!)) })
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Logging
+
+/// What is known about one request while it is answered: its id, its route, and what to log about it.
+///
+/// Handlers add to `logMetadata` (the tenant, each database or upstream call); the server writes it all as the
+/// request's single log line. Never add a secret.
+public final class RequestContext {
+    /// The request id, also sent back as `X-Request-Id`.
+    public let requestID: String
+    /// When the request reached the responder.
+    public let startedAt: ContinuousClock.Instant
+    /// The matched route pattern, e.g. `/api/health`, for logs.
+    public var route: String?
+    /// Extra fields for the request's log line.
+    public var logMetadata: Logger.Metadata = [:]
+
+    /// A context for the request `requestID`, starting now.
+    public init(requestID: String, startedAt: ContinuousClock.Instant = .now) {
+        self.requestID = requestID
+        self.startedAt = startedAt
+    }
+
+    /// Milliseconds since the request started, with microsecond precision.
+    public var elapsedMilliseconds: Double {
+        Self.milliseconds(ContinuousClock.now - startedAt)
+    }
+
+    /// A duration in milliseconds, rounded to microseconds.
+    public static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return Double(microseconds) / 1000
+    }
+}

@@ -1,0 +1,80 @@
+/// Maps a method and a raw path to a route, by segments, with `{name}` segments capturing path parameters.
+///
+/// Matching is exact on the raw path: no percent-decoding, no dot-segment removal, no trailing-slash folding, and a
+/// parameter never matches an empty segment. `/api/tenants/t1%2F..%2Ft2/x` is one (odd) segment, never two.
+public struct Router<Handler: Sendable>: Sendable {
+    private struct Route: Sendable {
+        let method: HTTPMethod
+        let pattern: String
+        let segments: [PatternSegment]
+        let handler: Handler
+    }
+
+    private enum PatternSegment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private var routes: [Route] = []
+
+    /// An empty router.
+    public init() {}
+
+    /// Adds a route. `pattern` is a path such as `/api/tenants/{tenantId}/whatsapp/status`.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) {
+        let segments = Self.split(pattern).map { segment -> PatternSegment in
+            if segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2 {
+                return .parameter(String(segment.dropFirst().dropLast()))
+            }
+            return .literal(String(segment))
+        }
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+    }
+
+    /// The route for `method` and `path`, the methods the path allows, or nothing.
+    public func match(method: HTTPMethod, path: String) -> RouteMatch<Handler> {
+        guard path.hasPrefix("/") else { return .notFound }
+        let segments = Self.split(path)
+        var allowed: [HTTPMethod] = []
+        var allowedPattern: String?
+        for route in routes {
+            guard let parameters = Self.parameters(of: route.segments, in: segments) else { continue }
+            if route.method == method {
+                return .found(route.handler, pattern: route.pattern, parameters: parameters)
+            }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+            allowedPattern = allowedPattern ?? route.pattern
+        }
+        if let allowedPattern { return .methodNotAllowed(allowed: allowed, pattern: allowedPattern) }
+        return .notFound
+    }
+
+    private static func split(_ path: String) -> [Substring] {
+        path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    private static func parameters(of pattern: [PatternSegment], in segments: [Substring]) -> [String: String]? {
+        guard pattern.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, segments) {
+            switch expected {
+            case .literal(let literal):
+                guard actual == Substring(literal) else { return nil }
+            case .parameter(let name):
+                guard !actual.isEmpty else { return nil }
+                parameters[name] = String(actual)
+            }
+        }
+        return parameters
+    }
+}
+
+/// What a router found for a request.
+public enum RouteMatch<Handler: Sendable>: Sendable {
+    /// A route matched: its handler, its pattern (for logs) and the path parameters, still percent-encoded.
+    case found(Handler, pattern: String, parameters: [String: String])
+    /// The path exists, but not for this method; `allowed` lists the methods that are (for the `Allow` header).
+    case methodNotAllowed(allowed: [HTTPMethod], pattern: String)
+    /// No route has this path.
+    case notFound
+}

@@ -1,0 +1,42 @@
+import Logging
+
+/// The responder's settings, read from environment variables (names fixed by the contract).
+public struct Configuration: Sendable {
+    /// `DATABASE_URL`: a libpq connection string or URI. May hold a password: never log it.
+    public var databaseURL: String
+    /// `LOG_LEVEL`: `debug`, `info` (default), `warning` or `error`.
+    public var logLevel: Logger.Level
+    /// `LOG_FILE`: append log lines here instead of standard error.
+    public var logFile: String?
+    /// How long one SQL statement may run before PostgreSQL cancels it, in milliseconds.
+    public var statementTimeoutMilliseconds: Int = 5000
+
+    /// A configuration from its parts.
+    public init(databaseURL: String, logLevel: Logger.Level = .info, logFile: String? = nil) {
+        self.databaseURL = databaseURL
+        self.logLevel = logLevel
+        self.logFile = logFile
+    }
+
+    /// Reads the configuration from `environment`; the error names the first variable at fault.
+    public static func load(from environment: [String: String]) throws(ConfigurationError) -> Configuration {
+        guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
+            throw ConfigurationError(variable: "DATABASE_URL", problem: "is not set")
+        }
+        let logLevel = try Self.logLevel(from: environment)
+        let logFile = environment["LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        return Configuration(databaseURL: databaseURL, logLevel: logLevel, logFile: logFile)
+    }
+
+    /// `LOG_LEVEL` alone (also used before the rest of the configuration is read).
+    public static func logLevel(from environment: [String: String]) throws(ConfigurationError) -> Logger.Level {
+        switch environment["LOG_LEVEL"]?.lowercased() {
+        case nil, "", "info": return .info
+        case "debug": return .debug
+        case "warning", "warn": return .warning
+        case "error": return .error
+        default:
+            throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of debug, info, warning, error")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import HTTPServer
+
+/// The stable machine codes of the error envelope (design.md, "Errors"), each with its HTTP status and its
+/// pt-BR message for people.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case invalidTenantID = "invalid_tenant_id"
+    case invalidBody = "invalid_body"
+    case badRequest = "bad_request"
+    case missingToken = "missing_token"
+    case invalidToken = "invalid_token"
+    case tokenExpired = "token_expired"
+    case tenantForbidden = "tenant_forbidden"
+    case tenantNotFound = "tenant_not_found"
+    case instanceNotFound = "instance_not_found"
+    case notFound = "not_found"
+    case methodNotAllowed = "method_not_allowed"
+    case alreadyConnected = "already_connected"
+    case operationInProgress = "operation_in_progress"
+    case payloadTooLarge = "payload_too_large"
+    case unsupportedMediaType = "unsupported_media_type"
+    case rateLimited = "rate_limited"
+    case upstreamError = "upstream_error"
+    case upstreamBadResponse = "upstream_bad_response"
+    case upstreamUnavailable = "upstream_unavailable"
+    case databaseUnavailable = "database_unavailable"
+    case upstreamTimeout = "upstream_timeout"
+    case internalError = "internal_error"
+
+    /// The HTTP status this code is answered with.
+    public var status: HTTPStatus {
+        switch self {
+        case .invalidTenantID, .invalidBody, .badRequest: .badRequest
+        case .missingToken, .invalidToken, .tokenExpired: .unauthorized
+        case .tenantForbidden: .forbidden
+        case .tenantNotFound, .instanceNotFound, .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .alreadyConnected, .operationInProgress: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .rateLimited: .tooManyRequests
+        case .upstreamError, .upstreamBadResponse: .badGateway
+        case .upstreamUnavailable, .databaseUnavailable: .serviceUnavailable
+        case .upstreamTimeout: .gatewayTimeout
+        case .internalError: .internalServerError
+        }
+    }
+
+    /// The default message, in Portuguese (pt-BR).
+    public var message: String {
+        switch self {
+        case .invalidTenantID: "Identificador de tenant inválido."
+        case .invalidBody: "Corpo da requisição inválido."
+        case .badRequest: "Requisição inválida."
+        case .missingToken: "Token de autenticação ausente."
+        case .invalidToken: "Token de autenticação inválido."
+        case .tokenExpired: "Token de autenticação expirado."
+        case .tenantForbidden: "Você não tem permissão para gerenciar este tenant."
+        case .tenantNotFound: "Tenant não encontrado."
+        case .instanceNotFound: "Nenhuma instância WhatsApp encontrada para este tenant."
+        case .notFound: "Rota não encontrada."
+        case .methodNotAllowed: "Método não permitido para esta rota."
+        case .alreadyConnected: "O WhatsApp deste tenant já está conectado."
+        case .operationInProgress: "Já existe uma operação em andamento para este tenant. Tente novamente em instantes."
+        case .payloadTooLarge: "O corpo da requisição excede o limite de 16 KiB."
+        case .unsupportedMediaType: "Tipo de conteúdo não suportado. Use application/json."
+        case .rateLimited: "Muitas requisições. Tente novamente em instantes."
+        case .upstreamError: "A API do WhatsApp retornou um erro."
+        case .upstreamBadResponse: "A API do WhatsApp retornou uma resposta inválida."
+        case .upstreamUnavailable: "A API do WhatsApp está indisponível. Tente novamente em instantes."
+        case .databaseUnavailable: "O banco de dados está indisponível. Tente novamente em instantes."
+        case .upstreamTimeout: "A API do WhatsApp demorou demais para responder."
+        case .internalError: "Erro interno do servidor."
+        }
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// One migration: a `*.sql` file whose name is its version.
+struct MigrationFile: Sendable {
+    /// The file name, e.g. `0001_tenants.sql`; also the version recorded in `schema_migrations`.
+    let name: String
+    /// The file's exact bytes (what the checksum covers).
+    let bytes: [UInt8]
+    /// The same bytes as text, for `PQexec`.
+    let sql: String
+
+    /// The bytes as lowercase hex, to hand them to PostgreSQL's `decode(…, 'hex')`.
+    var hexBytes: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+
+    /// Every `*.sql` file of `directory`, sorted by name byte by byte (hidden files skipped).
+    static func all(in directory: String) throws(MigrationError) -> [MigrationFile] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw .unreadableDirectory(path: directory)
+        }
+        var files: [MigrationFile] = []
+        let sqlNames = names.filter { $0.hasSuffix(".sql") && !$0.hasPrefix(".") }
+        for name in sqlNames.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            files.append(try read(name, in: directory))
+        }
+        return files
+    }
+
+    private static func read(_ name: String, in directory: String) throws(MigrationError) -> MigrationFile {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + name),
+            let sql = String(validating: data, as: UTF8.self)
+        else {
+            throw .unreadableFile(file: name)
+        }
+        return MigrationFile(name: name, bytes: Array(data), sql: sql)
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import FastCGI
+import Glibc
+import HTTPServer
+import Logging
+import TenantWhatsApp
+
+/// `tenant-whatsapp serve [--socket PATH] [--threads N]`: the FastCGI responder.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Answer FastCGI requests from nginx until SIGTERM or SIGINT.",
+        discussion: """
+            Without --socket it accepts on file descriptor 0, the socket spawn-fcgi or a systemd socket unit \
+            hands over. Configuration comes from environment variables (see README).
+            """
+    )
+
+    @Option(name: .long, help: "Open this unix socket (mode 0660) instead of using file descriptor 0.")
+    var socket: String?
+
+    @Option(name: .long, help: "Worker threads, each answering one request at a time.")
+    var threads: Int = 8
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() throws {
+        let environment = ProcessEnvironment.current()
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(from: environment)
+            try LogSetup.bootstrap(level: configuration.logLevel, file: configuration.logFile)
+        } catch {
+            writeToStandardError(error.description)
+            throw ExitCode.failure
+        }
+        let logger = Logger(label: "tenant-whatsapp")
+        do throws(FastCGIError) {
+            let listener: FastCGIListener
+            if let socket {
+                listener = try FastCGIListener.open(path: socket)
+            } else {
+                listener = try FastCGIListener.inherited()
+            }
+            let server = FastCGIServer(listener: listener, threadCount: threads, logger: logger)
+            try server.run { _ in
+                FastCGIHTTPBridge(
+                    responder: Application(configuration: configuration, logger: logger), logger: logger)
+            }
+        } catch {
+            logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])
+            writeToStandardError("tenant-whatsapp serve: \(error.description)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A real nginx in front of a responder socket, configured by the project's own `scripts/render-nginx` from the
+/// production includes, listening on a free loopback port.
+final class TestNginx: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+
+    private init(port: Int, directory: URL, process: Process) {
+        self.port = port
+        self.directory = directory
+        self.process = process
+    }
+
+    /// Renders the configuration into `directory` for `socketPath` and starts nginx in the foreground.
+    static func start(
+        in directory: URL, socketPath: String, environment: [String: String] = [:]
+    ) throws
+        -> TestNginx
+    {
+        let port = try TestEnvironment.freeLoopbackPort()
+        let renderer = TestEnvironment.packageRoot.appendingPathComponent("scripts/render-nginx").path
+        var renderEnvironment = ProcessInfo.processInfo.environment
+        renderEnvironment.merge(environment) { $1 }
+        let rendered = try Subprocess.check(
+            [renderer, directory.path, "127.0.0.1:\(port)", socketPath], environment: renderEnvironment)
+        let configuration =
+            rendered.output.split(separator: "\n").last.map(String.init)
+            ?? directory.appendingPathComponent("nginx.conf").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = [
+            "-p", directory.path, "-c", configuration, "-e", directory.appendingPathComponent("error.log").path,
+            "-g", "daemon off;",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let nginx = TestNginx(port: port, directory: directory, process: process)
+        try Wait.until("nginx listens on 127.0.0.1:\(port)") {
+            guard process.isRunning else {
+                throw TestFailure("nginx exited \(process.terminationStatus): \(nginx.errorLog())")
+            }
+            return TestNginx.accepts(port: port)
+        }
+        return nginx
+    }
+
+    /// Sends a request through nginx.
+    func send(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil
+    ) throws -> TestHTTPResponse {
+        try TestHTTPClient.send(port: port, method: method, path: path, headers: headers, body: body)
+    }
+
+    /// Stops nginx gracefully (SIGQUIT) and waits for it.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
+        process.waitUntilExit()
+    }
+
+    /// nginx's error log so far.
+    func errorLog() -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// The real `tenant-whatsapp serve`, started by spawn-fcgi on a unix socket as in production.
+///
+/// `spawn-fcgi -n` binds the socket, puts it on file descriptor 0 and execs the responder in its own process, so
+/// the process here *is* the responder.
+final class TestResponder: @unchecked Sendable {
+    let socketPath: String
+    let logFile: URL
+    private let process: Process
+
+    private init(socketPath: String, logFile: URL, process: Process) {
+        self.socketPath = socketPath
+        self.logFile = logFile
+        self.process = process
+    }
+
+    /// The responder's process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts the responder with `environment` (DATABASE_URL, …) plus `LOG_FILE` in `directory`.
+    static func start(
+        in directory: URL, environment: [String: String], threads: Int = 4, name: String = "fcgi"
+    ) throws -> TestResponder {
+        let socketPath = directory.appendingPathComponent("\(name).sock").path
+        let logFile = directory.appendingPathComponent("\(name).log")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
+        process.arguments = [
+            "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary, "serve",
+            "--threads", String(threads),
+        ]
+        var fullEnvironment = environment
+        fullEnvironment["LOG_FILE"] = logFile.path
+        fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        process.environment = fullEnvironment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: touch(directory.appendingPathComponent("\(name).err")))
+        try process.run()
+        let responder = TestResponder(socketPath: socketPath, logFile: logFile, process: process)
+        try Wait.until("the responder socket \(socketPath) exists") {
+            guard process.isRunning else {
+                throw TestFailure("spawn-fcgi exited \(process.terminationStatus): \(responder.standardError())")
+            }
+            return FileManager.default.fileExists(atPath: socketPath)
+        }
+        return responder
+    }
+
+    /// Sends SIGTERM and waits for the process; returns its exit status.
+    @discardableResult
+    func terminate() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Sends SIGTERM without waiting.
+    func sendTerminate() {
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Waits for the process to exit and returns its exit status.
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Whether the process still runs.
+    var isRunning: Bool { process.isRunning }
+
+    /// The JSON log lines written so far.
+    func logLines() throws -> [[String: Any]] {
+        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw TestFailure("log line is not a JSON object: \(line)")
+            }
+            return object
+        }
+    }
+
+    /// What the process wrote to standard error.
+    func standardError() -> String {
+        let url = logFile.deletingPathExtension().appendingPathExtension("err")
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }
+
+    private static func touch(_ url: URL) throws -> URL {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw TestFailure("cannot create \(url.path)")
+        }
+        return url
+    }
+}
