@@ -30,14 +30,18 @@ die() {
     exit 1
 }
 
-# Runs a command as root: directly when already root, else through sudo (non-interactively).
+# Runs a command as root: directly when already root, else through sudo (which may ask for a password
+# when there is a terminal to ask on).
 as_root() {
     if [[ $EUID -eq 0 ]]; then
         "$@"
     elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@" || die "'sudo $*' failed (sudo may need a password): run it yourself, then try again"
+        local sudo=(sudo)
+        [[ -t 0 ]] || sudo=(sudo -n)
+        say "running with sudo: $*"
+        "${sudo[@]}" "$@" || die "'sudo $*' failed: run it yourself as root, then try again"
     else
-        die "need root for '$*': run as root or install sudo"
+        die "need root for '$*' and sudo is not installed: run it as root, then try again"
     fi
 }
 

@@ -74,3 +74,35 @@ extension JSONValue {
         value.map(JSONValue.string) ?? .null
     }
 }
+
+extension JSONValue {
+    /// The integer when this is an integer, or a number with no fractional part that fits, else nil.
+    public var integerValue: Int? {
+        switch self {
+        case .integer(let value): return value
+        case .number(let value) where value == value.rounded() && abs(value) < 9.0e15: return Int(value)
+        default: return nil
+        }
+    }
+
+    /// The number when this is a number or an integer, else nil.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .number(let value): return value
+        default: return nil
+        }
+    }
+
+    /// The elements when this is an array, else nil.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The members in order when this is an object, else nil.
+    public var objectMembers: [(String, JSONValue)]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+}
