@@ -46,7 +46,15 @@ struct ShutdownSignal {
     /// Blocks until shutdown is requested.
     func wait() {
         var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-        while poll(&descriptor, 1, -1) <= 0 || descriptor.revents == 0 {}
+        while true {
+            let ready = poll(&descriptor, 1, -1)
+            if ready > 0 && descriptor.revents != 0 { return }
+            if ready < 0 && errno != EINTR {
+                // poll can fail for want of resources (EINVAL under RLIMIT_NOFILE 0, ENOMEM): try again shortly.
+                var pause = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+                nanosleep(&pause, nil)
+            }
+        }
     }
 }
 

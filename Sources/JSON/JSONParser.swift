@@ -3,7 +3,7 @@
 /// Stricter than Foundation on purpose: duplicate object keys are an error (Foundation on Linux keeps the first
 /// in `JSONDecoder` and the last in `JSONSerialization`, so two readers could see two different tokens), invalid
 /// UTF-8 and lone surrogates are errors, and nesting is limited so hostile input cannot exhaust the stack.
-public struct JSONParser {
+public struct JSONParser: Sendable {
     /// The deepest nesting of arrays and objects accepted.
     public var maximumDepth: Int
     /// Whether an object may repeat a key (never, for anything security-relevant).
