@@ -5,7 +5,8 @@ let package = Package(
     name: "tenant-whatsapp",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "tenant-whatsapp", targets: ["tenant-whatsapp"])
+        .executable(name: "tenant-whatsapp", targets: ["tenant-whatsapp"]),
+        .executable(name: "evolution-sim", targets: ["evolution-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +23,8 @@ let package = Package(
         .target(name: "FastCGI", dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "JSON"),
+        .target(name: "JWT", dependencies: ["COpenSSL", "JSON"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
 
         // FastCGI requests as HTTP requests and responses, routing and request logging.
         .target(
@@ -33,7 +36,7 @@ let package = Package(
         .target(
             name: "TenantWhatsApp",
             dependencies: [
-                "HTTPServer", "Postgres", "JSON", .product(name: "Logging", package: "swift-log"),
+                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -45,13 +48,28 @@ let package = Package(
             ]
         ),
 
+        // The Evolution API simulator: its behaviour as a library (unit-testable), served by a thin executable.
+        .target(
+            name: "EvolutionSimulator",
+            dependencies: ["HTTPServer", "JSON", "HTTPClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "evolution-sim",
+            dependencies: [
+                "EvolutionSimulator", "HTTPServer", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "JWTTests", dependencies: ["JWT", "JSON", "COpenSSL"]),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TenantWhatsApp", "HTTPServer", "JSON", "FastCGI"]
+            dependencies: ["TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "FastCGI", "EvolutionSimulator"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "JSON"]
+            dependencies: ["Postgres", "JSON", "JWT", "COpenSSL", "HTTPClient", "TenantWhatsApp"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,11 @@ static inline CURLcode tw_curl_setopt_write_function(CURL *handle,
                                                      size_t (*callback)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
+// The header callback has the write callback's C type but its own option: a typed setter keeps the two apart.
+static inline CURLcode tw_curl_setopt_header_function(CURL *handle,
+                                                      size_t (*callback)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
 static inline CURLcode tw_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -6,8 +6,10 @@ import Postgres
 /// failure to the error envelope.
 ///
 /// One instance per thread, owning that thread's PostgreSQL session (connected lazily, reconnected after loss).
+/// The JWT key inside the authenticator is shared, read-only, by all of them.
 public final class Application: HTTPResponder {
     let database: PostgresSession
+    let authenticator: Authenticator
     let logger: Logger
 
     /// An application for one worker thread.
@@ -15,16 +17,17 @@ public final class Application: HTTPResponder {
         self.database = PostgresSession(
             connectionString: configuration.databaseURL,
             sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+        self.authenticator = Authenticator(settings: configuration.authentication)
         self.logger = logger
     }
 
     /// Routes `request` and answers it; every error becomes the envelope.
     public func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse {
         switch Endpoint.router.match(method: request.method, path: request.path) {
-        case .found(let endpoint, let pattern, _):
+        case .found(let endpoint, let pattern, let parameters):
             context.route = pattern
             do {
-                return try handle(endpoint, request: request, context: context)
+                return try handle(endpoint, request: request, parameters: parameters, context: context)
             } catch {
                 return error.response(requestID: context.requestID)
             }
@@ -49,13 +52,16 @@ public final class Application: HTTPResponder {
     }
 
     private func handle(
-        _ endpoint: Endpoint, request: HTTPRequest, context: RequestContext
+        _ endpoint: Endpoint, request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError)
         -> HTTPResponse
     {
         switch endpoint {
         case .health: health()
         case .ready: try ready(context: context)
+        case .connect: try connect(request, parameters: parameters, context: context)
+        case .status: try status(request, parameters: parameters, context: context)
+        case .disconnect: try disconnect(request, parameters: parameters, context: context)
         }
     }
 }

@@ -4,6 +4,8 @@ import Logging
 public struct Configuration: Sendable {
     /// `DATABASE_URL`: a libpq connection string or URI. May hold a password: never log it.
     public var databaseURL: String
+    /// `JWT_*`: the bearer-token key and rules, and the tenant claim (see ``AuthenticationSettings``).
+    public var authentication: AuthenticationSettings
     /// `LOG_LEVEL`: `debug`, `info` (default), `warning` or `error`.
     public var logLevel: Logger.Level
     /// `LOG_FILE`: append log lines here instead of standard error.
@@ -12,8 +14,12 @@ public struct Configuration: Sendable {
     public var statementTimeoutMilliseconds: Int = 5000
 
     /// A configuration from its parts.
-    public init(databaseURL: String, logLevel: Logger.Level = .info, logFile: String? = nil) {
+    public init(
+        databaseURL: String, authentication: AuthenticationSettings, logLevel: Logger.Level = .info,
+        logFile: String? = nil
+    ) {
         self.databaseURL = databaseURL
+        self.authentication = authentication
         self.logLevel = logLevel
         self.logFile = logFile
     }
@@ -25,7 +31,9 @@ public struct Configuration: Sendable {
         }
         let logLevel = try Self.logLevel(from: environment)
         let logFile = environment["LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        return Configuration(databaseURL: databaseURL, logLevel: logLevel, logFile: logFile)
+        let authentication = try AuthenticationSettings.load(from: environment)
+        return Configuration(
+            databaseURL: databaseURL, authentication: authentication, logLevel: logLevel, logFile: logFile)
     }
 
     /// `LOG_LEVEL` alone (also used before the rest of the configuration is read).

@@ -18,7 +18,8 @@ final class TestResponder: @unchecked Sendable {
     /// The responder's process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts the responder with `environment` (DATABASE_URL, …) plus `LOG_FILE` in `directory`.
+    /// Starts the responder with `environment` (DATABASE_URL, …) plus `LOG_FILE` in `directory`, and
+    /// `JWT_SECRET` = ``TestTokens/secret`` unless `environment` configures a JWT key itself.
     static func start(
         in directory: URL, environment: [String: String], threads: Int = 4, name: String = "fcgi"
     ) throws -> TestResponder {
@@ -31,6 +32,10 @@ final class TestResponder: @unchecked Sendable {
             "--threads", String(threads),
         ]
         var fullEnvironment = environment
+        if environment["JWT_SECRET"] == nil && environment["JWT_PUBLIC_KEY_FILE"] == nil {
+            // The responder refuses to start without a JWT key; tests that don't care get the test secret.
+            fullEnvironment["JWT_SECRET"] = TestTokens.secret
+        }
         fullEnvironment["LOG_FILE"] = logFile.path
         fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         process.environment = fullEnvironment

@@ -15,9 +15,11 @@ final class TestStack: @unchecked Sendable {
         self.nginx = nginx
     }
 
-    /// Migrates `databaseURL`, then starts the responder and nginx in a new scratch folder.
+    /// Migrates `databaseURL`, then starts the responder (with `environment`; see ``TestResponder/start``) and
+    /// nginx (rendered with `nginxEnvironment`, e.g. `TW_NGINX_RATE`) in a new scratch folder.
     static func start(
-        databaseURL: String, threads: Int = 4, environment: [String: String] = [:]
+        databaseURL: String, threads: Int = 4, environment: [String: String] = [:],
+        nginxEnvironment: [String: String] = [:]
     ) throws
         -> TestStack
     {
@@ -27,7 +29,8 @@ final class TestStack: @unchecked Sendable {
         responderEnvironment["DATABASE_URL"] = databaseURL
         let responder = try TestResponder.start(in: directory, environment: responderEnvironment, threads: threads)
         do {
-            let nginx = try TestNginx.start(in: directory, socketPath: responder.socketPath)
+            let nginx = try TestNginx.start(
+                in: directory, socketPath: responder.socketPath, environment: nginxEnvironment)
             return TestStack(directory: directory, databaseURL: databaseURL, responder: responder, nginx: nginx)
         } catch {
             responder.terminate()

@@ -1,0 +1,93 @@
+/// How the simulator behaves: read from `SIM_*` environment variables at start, changed at run time through
+/// `PUT /_sim/settings`, restored by `POST /_sim/reset`.
+public struct SimulatorSettings: Sendable, Equatable {
+    /// `SIM_API_KEY` (required): the global API key, as Evolution's `AUTHENTICATION_API_KEY`. Never shown by the
+    /// control API and never logged. There is no default: a well-known default key is how test servers leak.
+    public var apiKey: String
+    /// `SIM_QR_PENDING_ANSWERS` (0): how many QR-bearing answers (create, connect) after a socket starts come
+    /// before the QR code "arrives". Until then they carry the instance's current QR object: `{"count":0}` for a
+    /// new instance, the stale previous QR code after a logout (Evolution never clears it).
+    public var qrPendingAnswers: Int = 0
+    /// `SIM_QR_ROTATE_SECONDS` (45, 0 = never): how long a QR code lives before the next one (count + 1).
+    public var qrRotateSeconds: Int = 45
+    /// `SIM_QR_LIMIT` (30): the QR code count at which Evolution gives up (`refused`, then `close`).
+    public var qrLimit: Int = 30
+    /// `SIM_AUTO_SCAN_SECONDS` (off): a phone "scans" the QR code this many seconds after it is first shown.
+    public var autoScanSeconds: Int?
+    /// `SIM_DELETE_CLEANUP_MS` (0): how long a deleted instance's name stays "in use" after delete answered.
+    public var deleteCleanupMilliseconds: Int = 0
+    /// `SIM_CONNECT_WAIT_MS` (0): the wait before `/connect` answers when it starts a socket (Evolution: 2000).
+    public var connectWaitMilliseconds: Int = 0
+    /// `SIM_WEBHOOK_ATTEMPTS` (3): delivery attempts per webhook (Evolution: 10).
+    public var webhookAttempts: Int = 3
+    /// `SIM_WEBHOOK_TIMEOUT_MS` (5000): the deadline of one delivery attempt (Evolution: 30000).
+    public var webhookTimeoutMilliseconds: Int = 5000
+    /// `SIM_WEBHOOK_RETRY_MS` (200): the first retry delay, doubled per attempt (Evolution: 5 s, capped at 300 s).
+    public var webhookRetryMilliseconds: Int = 200
+    /// `SIM_EXPOSE_TOKEN_IN_WEBHOOKS` (false): put the instance token in the envelope's `apikey`, as Evolution's
+    /// `AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true`; otherwise it is `null`.
+    public var exposeTokenInWebhooks: Bool = false
+    /// `SIM_SERVER_URL` (`http://127.0.0.1`): the envelope's `server_url`.
+    public var serverURL: String = "http://127.0.0.1"
+
+    /// Settings with every default and `apiKey`.
+    public init(apiKey: String) {
+        self.apiKey = apiKey
+    }
+
+    /// Reads the `SIM_*` variables; the error names the variable at fault, never its value.
+    public static func load(from environment: [String: String]) throws(SimulatorSettingsError) -> SimulatorSettings {
+        guard let apiKey = environment["SIM_API_KEY"], !apiKey.isEmpty else {
+            throw SimulatorSettingsError(variable: "SIM_API_KEY", problem: "is not set")
+        }
+        guard apiKey.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            throw SimulatorSettingsError(
+                variable: "SIM_API_KEY", problem: "must not contain spaces or control characters")
+        }
+        var settings = SimulatorSettings(apiKey: apiKey)
+        func number(_ name: String, _ range: ClosedRange<Int>) throws(SimulatorSettingsError) -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text),
+                range.contains(value)
+            else {
+                throw SimulatorSettingsError(
+                    variable: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        if let value = try number("SIM_QR_PENDING_ANSWERS", 0...1000) { settings.qrPendingAnswers = value }
+        if let value = try number("SIM_QR_ROTATE_SECONDS", 0...86_400) { settings.qrRotateSeconds = value }
+        if let value = try number("SIM_QR_LIMIT", 1...1000) { settings.qrLimit = value }
+        settings.autoScanSeconds = try number("SIM_AUTO_SCAN_SECONDS", 0...86_400)
+        if let value = try number("SIM_DELETE_CLEANUP_MS", 0...600_000) { settings.deleteCleanupMilliseconds = value }
+        if let value = try number("SIM_CONNECT_WAIT_MS", 0...60_000) { settings.connectWaitMilliseconds = value }
+        if let value = try number("SIM_WEBHOOK_ATTEMPTS", 1...20) { settings.webhookAttempts = value }
+        if let value = try number("SIM_WEBHOOK_TIMEOUT_MS", 1...300_000) { settings.webhookTimeoutMilliseconds = value }
+        if let value = try number("SIM_WEBHOOK_RETRY_MS", 0...300_000) { settings.webhookRetryMilliseconds = value }
+        switch environment["SIM_EXPOSE_TOKEN_IN_WEBHOOKS"]?.lowercased() {
+        case nil, "", "false", "0": settings.exposeTokenInWebhooks = false
+        case "true", "1": settings.exposeTokenInWebhooks = true
+        default:
+            throw SimulatorSettingsError(variable: "SIM_EXPOSE_TOKEN_IN_WEBHOOKS", problem: "must be true or false")
+        }
+        if let url = environment["SIM_SERVER_URL"], !url.isEmpty { settings.serverURL = url }
+        return settings
+    }
+}
+
+/// A `SIM_*` variable that is missing or wrong; names the variable, never its value.
+public struct SimulatorSettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The environment variable at fault.
+    public let variable: String
+    /// What is wrong with it.
+    public let problem: String
+
+    /// An error for `variable`.
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    /// `configuration error: SIM_API_KEY is not set`.
+    public var description: String { "configuration error: \(variable) \(problem)" }
+}

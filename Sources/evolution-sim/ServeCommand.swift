@@ -1,0 +1,68 @@
+import ArgumentParser
+import EvolutionSimulator
+import FastCGI
+import HTTPServer
+import Logging
+
+/// `evolution-sim serve [--socket PATH] [--threads N]`: the simulator as a FastCGI responder.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Answer FastCGI requests from nginx as the Evolution API would, until SIGTERM or SIGINT.",
+        discussion: """
+            Without --socket it accepts on file descriptor 0 (spawn-fcgi). All threads share one in-memory state.
+
+            Environment: SIM_API_KEY (required: the global key, never logged), SIM_QR_PENDING_ANSWERS (0), \
+            SIM_QR_ROTATE_SECONDS (45), SIM_QR_LIMIT (30), SIM_AUTO_SCAN_SECONDS (off), SIM_DELETE_CLEANUP_MS (0), \
+            SIM_CONNECT_WAIT_MS (0), SIM_WEBHOOK_ATTEMPTS (3), SIM_WEBHOOK_TIMEOUT_MS (5000), SIM_WEBHOOK_RETRY_MS \
+            (200), SIM_EXPOSE_TOKEN_IN_WEBHOOKS (false), SIM_SERVER_URL, LOG_LEVEL, LOG_FILE.
+
+            Control API (not Evolution's): POST /_sim/instances/{name}/scan | drop | rotate-qr; POST, GET, DELETE \
+            /_sim/faults; GET, DELETE /_sim/calls; GET, PUT /_sim/settings; POST /_sim/reset; POST /_sim/webhooks[/…] \
+            (a webhook target), GET, DELETE /_sim/webhooks.
+            """
+    )
+
+    @Option(name: .long, help: "Open this unix socket (mode 0660) instead of using file descriptor 0.")
+    var socket: String?
+
+    @Option(name: .long, help: "Worker threads; an injected delay holds one for its whole length.")
+    var threads: Int = 8
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() throws {
+        let environment = ProcessEnvironment.current()
+        let settings: SimulatorSettings
+        do throws(SimulatorSettingsError) {
+            settings = try SimulatorSettings.load(from: environment)
+            try LogBootstrap.bootstrap(environment: environment)
+        } catch {
+            writeToStandardError("evolution-sim serve: \(error.description)")
+            throw ExitCode.failure
+        }
+        let logger = Logger(label: "evolution-sim")
+        let simulator = EvolutionSimulator(settings: settings, logger: logger)
+        guard simulator.startBackgroundWork() else {
+            writeToStandardError("evolution-sim serve: cannot start the background threads")
+            throw ExitCode.failure
+        }
+        defer { simulator.stopBackgroundWork() }
+        do throws(FastCGIError) {
+            let listener: FastCGIListener
+            if let socket {
+                listener = try FastCGIListener.open(path: socket)
+            } else {
+                listener = try FastCGIListener.inherited()
+            }
+            let server = FastCGIServer(listener: listener, threadCount: threads, logger: logger)
+            try server.run { _ in SimulatorRequestHandler(simulator: simulator, logger: logger) }
+        } catch {
+            logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])
+            writeToStandardError("evolution-sim serve: \(error.description)")
+            throw ExitCode.failure
+        }
+    }
+}
