@@ -20,6 +20,16 @@ public final class RequestContext {
         self.startedAt = startedAt
     }
 
+    /// Adds one database or upstream call to the request's log line (under `calls`, in order).
+    public func recordCall(_ name: String, duration: Duration, outcome: String) {
+        var calls: [Logger.MetadataValue] = []
+        if case .array(let earlier) = logMetadata["calls"] { calls = earlier }
+        calls.append([
+            "call": .string(name), "ms": .stringConvertible(Self.milliseconds(duration)), "outcome": .string(outcome),
+        ])
+        logMetadata["calls"] = .array(calls)
+    }
+
     /// Milliseconds since the request started, with microsecond precision.
     public var elapsedMilliseconds: Double {
         Self.milliseconds(ContinuousClock.now - startedAt)

@@ -5,18 +5,27 @@ import Postgres
 /// The tenant-whatsapp responder for one worker thread: routes each request to its handler and maps every
 /// failure to the error envelope.
 ///
-/// One instance per thread, owning that thread's PostgreSQL session (connected lazily, reconnected after loss).
-/// The JWT key inside the authenticator is shared, read-only, by all of them.
+/// One instance per thread, owning that thread's PostgreSQL session (connected lazily, reconnected after loss) and
+/// its Evolution client (one libcurl handle, kept alive). The JWT key inside the authenticator is shared,
+/// read-only, by all of them.
 public final class Application: HTTPResponder {
+    let configuration: Configuration
     let database: PostgresSession
+    let store: TenantStore
+    let auditTrail: AuditTrail
     let authenticator: Authenticator
     let logger: Logger
+    /// Made on first use (see `evolutionClient()`), so that a thread that never calls Evolution holds no handle.
+    var evolution: EvolutionClient?
 
     /// An application for one worker thread.
     public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
         self.database = PostgresSession(
             connectionString: configuration.databaseURL,
             sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+        self.store = TenantStore(database: database)
+        self.auditTrail = AuditTrail(database: database, logger: logger)
         self.authenticator = Authenticator(settings: configuration.authentication)
         self.logger = logger
     }

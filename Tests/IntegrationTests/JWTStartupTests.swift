@@ -31,8 +31,8 @@ struct JWTStartupTests {
 
     static let directory: URL = {
         let directory = try! TestEnvironment.makeScratchDirectory("jwtstart")
-        try! rsaPublicKey.write(to: directory.appendingPathComponent("rsa.pem"), atomically: true, encoding: .utf8)
-        try! "not a key\n".write(to: directory.appendingPathComponent("junk.pem"), atomically: true, encoding: .utf8)
+        try! rsaPublicKey.write(to: directory.appendingPathComponent("rsa.pem"), atomically: false, encoding: .utf8)
+        try! "not a key\n".write(to: directory.appendingPathComponent("junk.pem"), atomically: false, encoding: .utf8)
         return directory
     }()
 

@@ -4,8 +4,9 @@ import Testing
 /// Security cases A1–A19 (JWT) and B21–B22 (tenant authorization) of security-cases.md, through the real nginx
 /// and the responder under spawn-fcgi, configured for HS256 with an issuer and an audience.
 ///
-/// A request that passes authentication and authorization reaches the route's stub, which answers 501
-/// `not_implemented` until issue #5 gives the routes their bodies: here, that 501 means "accepted".
+/// A request that passes authentication and authorization reaches the route's handler, which looks the tenant up:
+/// tenant `t1` does not exist in this suite's database, so 404 `tenant_not_found` means "accepted". The requests never
+/// reach Evolution (the responder points at a closed port, see ``TestResponder``).
 @Suite("JWT through nginx", .serialized)
 final class JWTThroughNginxTests {
     static let invalidChallenge = #"Bearer error="invalid_token""#
@@ -44,13 +45,13 @@ final class JWTThroughNginxTests {
         #expect(response.headers["www-authenticate"] == challenge, comment, sourceLocation: sourceLocation)
     }
 
-    /// Sends `Bearer <token>` and expects it to pass authentication and authorization (the 501 stub).
+    /// Sends `Bearer <token>` and expects it to pass authentication and authorization (to the tenant lookup).
     private func expectAccepted(
         _ token: String, scheme: String = "Bearer", _ comment: Comment? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let response = try send(authorization: ["\(scheme) \(token)"])
-        expect(response, status: 501, code: "not_implemented", comment, sourceLocation: sourceLocation)
+        expect(response, status: 404, code: "tenant_not_found", comment, sourceLocation: sourceLocation)
         #expect(response.headers["www-authenticate"] == nil, comment, sourceLocation: sourceLocation)
     }
 
@@ -280,7 +281,7 @@ final class JWTThroughNginxTests {
             expect(forbidden, status: 403, code: "tenant_forbidden", "\(action)")
             let own = try send(
                 authorization: ["Bearer \(token)"], method: method, path: "/api/tenants/t1/whatsapp/\(action)")
-            expect(own, status: 501, code: "not_implemented", "\(action)")
+            expect(own, status: 404, code: "tenant_not_found", "\(action)")
         }
     }
 

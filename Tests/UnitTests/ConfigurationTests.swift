@@ -9,7 +9,10 @@ struct ConfigurationTests {
     /// A secret of exactly 32 bytes, the shortest accepted.
     static let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-32by"
     /// The smallest valid environment.
-    static let minimal = ["DATABASE_URL": "postgresql:///x", "JWT_SECRET": secret]
+    static let minimal = [
+        "DATABASE_URL": "postgresql:///x", "JWT_SECRET": secret, "EVOLUTION_API_URL": "http://127.0.0.1:8081",
+        "EVOLUTION_API_KEY": "evolution-key-1234",
+    ]
 
     private func environment(_ extra: [String: String]) -> [String: String] {
         Self.minimal.merging(extra) { $1 }
@@ -31,9 +34,7 @@ struct ConfigurationTests {
     }
 
     @Test func errorsNeverEchoTheValue() {
-        let error = problem([
-            "DATABASE_URL": "postgresql://u:hunter2@h/db", "LOG_LEVEL": "loud", "JWT_SECRET": Self.secret,
-        ])
+        let error = problem(environment(["DATABASE_URL": "postgresql://u:hunter2@h/db", "LOG_LEVEL": "loud"]))
         #expect(error?.variable == "LOG_LEVEL")
         #expect(error?.description.contains("loud") == false)
         #expect(error?.description.contains("hunter2") == false)
@@ -49,6 +50,25 @@ struct ConfigurationTests {
     func readsLogLevel(value: String, expected: String) throws {
         let configuration = try Configuration.load(from: environment(["LOG_LEVEL": value]))
         #expect(configuration.logLevel.rawValue == expected)
+    }
+
+    @Test func requiresTheEvolutionServerAndKeyAfterTheJWTSettings() {
+        var withoutURL = Self.minimal
+        withoutURL["EVOLUTION_API_URL"] = nil
+        #expect(problem(withoutURL)?.variable == "EVOLUTION_API_URL")
+        var withoutKey = Self.minimal
+        withoutKey["EVOLUTION_API_KEY"] = nil
+        #expect(problem(withoutKey)?.variable == "EVOLUTION_API_KEY")
+        // A JWT problem is named first, whatever else is missing.
+        #expect(problem(["DATABASE_URL": "x"])?.variable == "JWT_SECRET")
+    }
+
+    @Test func readsTheQRCodeWaitWithADefault() throws {
+        #expect(try Configuration.load(from: Self.minimal).qrWaitMilliseconds == 20_000)
+        #expect(try Configuration.load(from: environment(["EVOLUTION_QR_WAIT_MS": "0"])).qrWaitMilliseconds == 0)
+        for bad in ["-1", "30001", "soon"] {
+            #expect(problem(environment(["EVOLUTION_QR_WAIT_MS": bad]))?.variable == "EVOLUTION_QR_WAIT_MS")
+        }
     }
 
     @Test func readsAnHS256SecretWithDefaultsForTheRest() throws {
@@ -119,9 +139,12 @@ struct ConfigurationTests {
         6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
         -----END PUBLIC KEY-----
 
-        """.write(to: file, atomically: true, encoding: .utf8)
-        let environment = ["DATABASE_URL": "x", "JWT_PUBLIC_KEY_FILE": file.path]
-        let configuration = try Configuration.load(from: environment.merging(["JWT_ALGORITHM": "ES256"]) { $1 })
+        """.write(to: file, atomically: false, encoding: .utf8)
+        var environment = Self.minimal
+        environment["JWT_SECRET"] = nil
+        environment["JWT_PUBLIC_KEY_FILE"] = file.path
+        environment["JWT_ALGORITHM"] = "ES256"
+        let configuration = try Configuration.load(from: environment)
         #expect(configuration.authentication.verifier.key.algorithm == .es256)
         let wrongType = problem(environment.merging(["JWT_ALGORITHM": "RS256"]) { $1 })
         #expect(wrongType?.variable == "JWT_PUBLIC_KEY_FILE")

@@ -6,6 +6,11 @@ public struct Configuration: Sendable {
     public var databaseURL: String
     /// `JWT_*`: the bearer-token key and rules, and the tenant claim (see ``AuthenticationSettings``).
     public var authentication: AuthenticationSettings
+    /// `EVOLUTION_API_URL`, `EVOLUTION_API_KEY`, `EVOLUTION_TIMEOUT_MS`: the upstream and its per-call deadline.
+    public var evolution: EvolutionConfiguration
+    /// `EVOLUTION_QR_WAIT_MS`: how long connect keeps asking Evolution for a QR code that is not there yet
+    /// (default 20000; 0 asks once).
+    public var qrWaitMilliseconds: Int
     /// `LOG_LEVEL`: `debug`, `info` (default), `warning` or `error`.
     public var logLevel: Logger.Level
     /// `LOG_FILE`: append log lines here instead of standard error.
@@ -15,11 +20,14 @@ public struct Configuration: Sendable {
 
     /// A configuration from its parts.
     public init(
-        databaseURL: String, authentication: AuthenticationSettings, logLevel: Logger.Level = .info,
+        databaseURL: String, authentication: AuthenticationSettings, evolution: EvolutionConfiguration,
+        qrWaitMilliseconds: Int = Configuration.defaultQRWaitMilliseconds, logLevel: Logger.Level = .info,
         logFile: String? = nil
     ) {
         self.databaseURL = databaseURL
         self.authentication = authentication
+        self.evolution = evolution
+        self.qrWaitMilliseconds = qrWaitMilliseconds
         self.logLevel = logLevel
         self.logFile = logFile
     }
@@ -32,8 +40,22 @@ public struct Configuration: Sendable {
         let logLevel = try Self.logLevel(from: environment)
         let logFile = environment["LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let authentication = try AuthenticationSettings.load(from: environment)
+        let evolution = try EvolutionConfiguration.load(from: environment)
+        let qrWait = try Self.qrWaitMilliseconds(from: environment["EVOLUTION_QR_WAIT_MS"])
         return Configuration(
-            databaseURL: databaseURL, authentication: authentication, logLevel: logLevel, logFile: logFile)
+            databaseURL: databaseURL, authentication: authentication, evolution: evolution,
+            qrWaitMilliseconds: qrWait, logLevel: logLevel, logFile: logFile)
+    }
+
+    /// The default of `EVOLUTION_QR_WAIT_MS`: with Evolution's own timeouts it keeps connect under nginx's 60 s.
+    public static let defaultQRWaitMilliseconds = 20_000
+
+    private static func qrWaitMilliseconds(from value: String?) throws(ConfigurationError) -> Int {
+        guard let value, !value.isEmpty else { return defaultQRWaitMilliseconds }
+        guard let milliseconds = Int(value), (0...30_000).contains(milliseconds) else {
+            throw ConfigurationError(variable: "EVOLUTION_QR_WAIT_MS", problem: "must be a number from 0 to 30000")
+        }
+        return milliseconds
     }
 
     /// `LOG_LEVEL` alone (also used before the rest of the configuration is read).

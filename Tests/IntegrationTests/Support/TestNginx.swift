@@ -19,12 +19,23 @@ final class TestNginx: @unchecked Sendable {
     ) throws
         -> TestNginx
     {
+        try start(in: directory, socketPaths: [socketPath], environment: environment)
+    }
+
+    /// Renders the configuration into `directory` with one upstream `server` line per socket of `socketPaths`
+    /// (several responder processes behind one nginx, round robin) and starts nginx in the foreground.
+    static func start(
+        in directory: URL, socketPaths: [String], environment: [String: String] = [:]
+    ) throws
+        -> TestNginx
+    {
         let port = try TestEnvironment.freeLoopbackPort()
         let renderer = TestEnvironment.packageRoot.appendingPathComponent("scripts/render-nginx").path
         var renderEnvironment = ProcessInfo.processInfo.environment
         renderEnvironment.merge(environment) { $1 }
         let rendered = try Subprocess.check(
-            [renderer, directory.path, "127.0.0.1:\(port)", socketPath], environment: renderEnvironment)
+            [renderer, directory.path, "127.0.0.1:\(port)", socketPaths.joined(separator: ",")],
+            environment: renderEnvironment)
         let configuration =
             rendered.output.split(separator: "\n").last.map(String.init)
             ?? directory.appendingPathComponent("nginx.conf").path

@@ -18,8 +18,16 @@ final class TestResponder: @unchecked Sendable {
     /// The responder's process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts the responder with `environment` (DATABASE_URL, …) plus `LOG_FILE` in `directory`, and
-    /// `JWT_SECRET` = ``TestTokens/secret`` unless `environment` configures a JWT key itself.
+    /// The Evolution server a responder gets when a test does not name one: the discard port on loopback, where
+    /// nothing listens. The responder requires `EVOLUTION_API_URL` and `EVOLUTION_API_KEY` at start; a test whose
+    /// requests never reach Evolution does not care where they point.
+    static let unusedEvolutionURL = "http://127.0.0.1:9"
+    /// The Evolution key that goes with ``unusedEvolutionURL``.
+    static let unusedEvolutionKey = "unused-evolution-key-for-tests"
+
+    /// Starts the responder with `environment` (DATABASE_URL, …) plus `LOG_FILE` in `directory`,
+    /// `JWT_SECRET` = ``TestTokens/secret`` unless `environment` configures a JWT key itself, and
+    /// ``unusedEvolutionURL`` / ``unusedEvolutionKey`` unless it sets `EVOLUTION_API_URL` / `EVOLUTION_API_KEY`.
     static func start(
         in directory: URL, environment: [String: String], threads: Int = 4, name: String = "fcgi"
     ) throws -> TestResponder {
@@ -36,6 +44,9 @@ final class TestResponder: @unchecked Sendable {
             // The responder refuses to start without a JWT key; tests that don't care get the test secret.
             fullEnvironment["JWT_SECRET"] = TestTokens.secret
         }
+        // Likewise the Evolution server and key, required at start since issue #5.
+        if environment["EVOLUTION_API_URL"] == nil { fullEnvironment["EVOLUTION_API_URL"] = unusedEvolutionURL }
+        if environment["EVOLUTION_API_KEY"] == nil { fullEnvironment["EVOLUTION_API_KEY"] = unusedEvolutionKey }
         fullEnvironment["LOG_FILE"] = logFile.path
         fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         process.environment = fullEnvironment

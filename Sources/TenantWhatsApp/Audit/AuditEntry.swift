@@ -1,0 +1,20 @@
+/// One line of the append-only `whatsapp_audit` table.
+struct AuditEntry: Sendable {
+    /// What was attempted or observed.
+    enum Action: String, Sendable {
+        case connect
+        case disconnect
+        case stateChange = "state_change"
+    }
+
+    let tenant: TenantID
+    let action: Action
+    /// What happened: `created`, `reused`, `adopted`, `qr_pending`, `already_connected`, `disconnected`,
+    /// `already_gone`, a state (`open`, `close`, `connecting`, `instance_gone`), or `failed`.
+    let outcome: String
+    /// The envelope code when the action failed.
+    let errorCode: ErrorCode?
+    let instanceName: String?
+    let requestID: String
+    let duration: Duration
+}

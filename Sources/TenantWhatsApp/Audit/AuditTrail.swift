@@ -1,0 +1,44 @@
+import HTTPServer
+import Logging
+import Postgres
+
+/// Appends to `whatsapp_audit`: every connect, disconnect and observed state change.
+///
+/// Recording never fails the request: the action it describes has already happened upstream. A row that cannot
+/// be written is logged in full instead, so nothing is lost for an operator.
+final class AuditTrail {
+    private let database: PostgresSession
+    private let logger: Logger
+
+    /// A trail on this worker thread's session.
+    init(database: PostgresSession, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Appends `entry`.
+    func record(_ entry: AuditEntry) {
+        let milliseconds = Int(RequestContext.milliseconds(entry.duration).rounded())
+        do {
+            try database.query(
+                """
+                INSERT INTO whatsapp_audit
+                    (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
+                """,
+                [
+                    entry.tenant.rawValue, entry.action.rawValue, entry.outcome, entry.errorCode?.rawValue,
+                    entry.instanceName, entry.requestID, String(max(0, milliseconds)),
+                ])
+        } catch {
+            logger.error(
+                "audit row not written",
+                metadata: [
+                    "error": .string(error.description), "tenantId": .string(entry.tenant.rawValue),
+                    "action": .string(entry.action.rawValue), "outcome": .string(entry.outcome),
+                    "errorCode": .string(entry.errorCode?.rawValue ?? ""), "requestId": .string(entry.requestID),
+                    "instanceName": .string(entry.instanceName ?? ""),
+                ])
+        }
+    }
+}

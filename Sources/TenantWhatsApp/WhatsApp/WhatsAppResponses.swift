@@ -1,0 +1,80 @@
+import HTTPServer
+import JSON
+
+/// The success payloads of the three WhatsApp routes, exactly as the contract shows them.
+enum WhatsAppResponses {
+    static let createdMessage = "Instância WhatsApp criada com sucesso. Escaneie o QR Code para conectar."
+    static let reusedMessage = "Instância WhatsApp existente. Escaneie o QR Code para conectar."
+    static let qrPendingMessage =
+        "Instância WhatsApp pronta, mas o QR Code ainda não foi gerado. Chame connect novamente em alguns segundos."
+    static let disconnectedMessage = "WhatsApp desconectado com sucesso."
+    /// Seconds a client should wait before calling connect again when the QR code was not ready (202).
+    static let qrRetryAfterSeconds = 3
+
+    /// Connect's answer: 201 created, 200 reused or adopted; 202 with `qrcode: null` and `Retry-After` when no QR
+    /// code was ready.
+    static func connected(_ outcome: ConnectOutcome, tenant: TenantID) -> HTTPResponse {
+        let status: HTTPStatus
+        let message: String
+        var headers = HTTPHeaders()
+        if outcome.qrCode == nil {
+            status = HTTPStatus(code: 202, reason: "Accepted")
+            message = qrPendingMessage
+            headers.add(name: "Retry-After", value: String(qrRetryAfterSeconds))
+        } else if outcome.kind == .created {
+            status = .created
+            message = createdMessage
+        } else {
+            status = .ok
+            message = reusedMessage
+        }
+        let body: JSONValue = [
+            "success": true, "instanceName": .string(outcome.instanceName),
+            "qrcode": .string(orNull: outcome.qrCode?.pngDataURL), "message": .string(message),
+            "data": [
+                "tenantId": .string(tenant.rawValue), "instanceName": .string(outcome.instanceName),
+                "createdAt": .string(outcome.createdAt),
+            ],
+        ]
+        return .json(status, body, headers: headers)
+    }
+
+    /// Status's answer for an instance Evolution knows.
+    static func status(
+        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String
+    ) -> HTTPResponse {
+        .json(
+            .ok,
+            [
+                "connected": .bool(state == .open), "instanceName": .string(instanceName),
+                "status": .string(state.rawValue),
+                "data": [
+                    "tenantId": .string(tenant.rawValue), "instanceName": .string(instanceName),
+                    "lastCheck": .string(lastCheck),
+                ],
+            ])
+    }
+
+    /// Status's answer for a tenant without an instance.
+    static func notCreated(tenant: TenantID, lastCheck: String) -> HTTPResponse {
+        .json(
+            .ok,
+            [
+                "connected": false, "instanceName": nil, "status": "not_created",
+                "data": ["tenantId": .string(tenant.rawValue), "instanceName": nil, "lastCheck": .string(lastCheck)],
+            ])
+    }
+
+    /// Disconnect's answer.
+    static func disconnected(tenant: TenantID, instanceName: String, at time: String) -> HTTPResponse {
+        .json(
+            .ok,
+            [
+                "success": true, "message": .string(disconnectedMessage),
+                "data": [
+                    "tenantId": .string(tenant.rawValue), "instanceName": .string(instanceName),
+                    "disconnectedAt": .string(time),
+                ],
+            ])
+    }
+}

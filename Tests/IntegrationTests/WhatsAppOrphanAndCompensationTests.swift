@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// Adopt, never destroy; and no orphan, no half state (security cases D36, E48, E49): an instance already in
+/// Evolution under the tenant's name is adopted; an instance created upstream whose name could not be stored is
+/// deleted again.
+@Suite("WhatsApp orphans and compensation", .serialized)
+final class WhatsAppOrphanAndCompensationTests {
+    private static let launched = TestEvolutionSim.launchedForProcess()
+    private let sim: TestEvolutionSim
+    private let stack: TestWhatsAppStack
+    private let tenant = TestWhatsAppStack.newTenantID("orphan")
+    private var name: String { TestWhatsAppStack.instanceName(of: tenant) }
+
+    init() throws {
+        sim = try Self.launched.get()
+        try sim.reset()
+        stack = try TestWhatsAppStack.start(sim: sim, label: "orphan")
+        try stack.insertTenant(tenant)
+    }
+
+    deinit {
+        stack.stop()
+    }
+
+    @Test func anOrphanInEvolutionIsAdoptedAndNeverDeleted() throws {
+        try sim.createInstance(named: name)
+        let tokenBefore = try sim.instanceToken(of: name)
+        try sim.control("DELETE", "/calls")
+
+        let response = try stack.connect(tenant: tenant)
+        #expect(response.status == 200, "\(response.text)")
+        let body = try response.jsonObject()
+        #expect(body["success"] as? Bool == true)
+        #expect(body["instanceName"] as? String == name)
+        #expect(WhatsAppExpectations.pngBytes(ofDataURL: body["qrcode"]) != nil)
+        #expect((body["data"] as? [String: Any])?["tenantId"] as? String == tenant)
+        #expect(try stack.storedInstanceName(of: tenant) == name)
+        #expect(try sim.calls(route: "delete").isEmpty)
+        #expect(try sim.calls(route: "logout").isEmpty)
+        // The same instance, not a new one under the same name.
+        #expect(try sim.instanceNames().filter { $0 == name }.count == 1)
+        #expect(try sim.instanceToken(of: name) == tokenBefore)
+        let audit = try stack.auditRows(tenant: tenant).filter { $0["action"] as? String == "connect" }
+        #expect(audit.map { $0["outcome"] as? String } == ["adopted"])
+    }
+
+    @Test func anOrphanThatIsAlreadyConnectedIsAdoptedAsAlreadyConnected() throws {
+        try sim.createInstance(named: name)
+        try sim.scan(instance: name)
+        try sim.control("DELETE", "/calls")
+
+        WhatsAppExpectations.expectError(try stack.connect(tenant: tenant), status: 409, code: "already_connected")
+        #expect(try sim.calls(route: "delete").isEmpty)
+        #expect(try sim.calls(route: "logout").isEmpty)
+        #expect(try sim.state(of: name) == "open")
+    }
+
+    @Test func whenStoringTheNameFailsTheNewInstanceIsDeletedAndTheAnswerIs503() throws {
+        try stack.psql(
+            """
+            CREATE FUNCTION test_refuse_instance_name() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'test: storing the instance name fails';
+            END;
+            $$;
+            CREATE TRIGGER test_refuse_instance_name BEFORE UPDATE OF whatsapp_instance_name ON tenants
+                FOR EACH ROW EXECUTE FUNCTION test_refuse_instance_name();
+            """)
+        let rowBefore = try stack.tenantRowText(tenant)
+
+        let response = try stack.connect(tenant: tenant)
+        WhatsAppExpectations.expectError(response, status: 503, code: "database_unavailable")
+        #expect(try sim.calls(route: "create").count == 1)
+        #expect(try sim.calls(route: "delete", instance: name).count == 1)
+        #expect(try !sim.instanceExists(name))
+        #expect(try stack.tenantRowText(tenant) == rowBefore)
+
+        // Once the database takes the name again, connect starts clean.
+        try stack.psql("DROP TRIGGER test_refuse_instance_name ON tenants")
+        let retried = try stack.connect(tenant: tenant)
+        WhatsAppExpectations.expectConnectAnswer(
+            retried, status: 201, tenant: tenant, message: WhatsAppExpectations.createdMessage)
+    }
+
+    @Test func aTenantRowLockedByAnotherSessionAnswersWithinSecondsAndLeavesNoOrphan() throws {
+        // A second session holds the tenant's row for longer than the statement timeout (5 s).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "\(TestPostgres.binDirectory)/psql")
+        holder.arguments = [
+            "-X", "-q", "-d", stack.databaseURL, "-c",
+            "BEGIN; SELECT id FROM tenants WHERE id = '\(tenant)' FOR UPDATE; SELECT pg_sleep(12); COMMIT;",
+        ]
+        holder.environment = ["PGAPPNAME": "tw-row-lock-holder"]
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer {
+            // End the other session's transaction first: psql then exits on its own.
+            _ = try? stack.psql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tw-row-lock-holder'")
+            if holder.isRunning { kill(holder.processIdentifier, SIGTERM) }
+            holder.waitUntilExit()
+        }
+        try Wait.until("the other session holds the row") {
+            try stack.psql(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE application_name = 'tw-row-lock-holder' AND wait_event = 'PgSleep'
+                """) == "1"
+        }
+
+        let started = ContinuousClock.now
+        let response = try stack.connect(tenant: tenant)
+        let elapsed = ContinuousClock.now - started
+        #expect([409, 503].contains(response.status), "\(response.status) \(response.text) after \(elapsed)")
+        #expect(elapsed < .seconds(8), "answered after \(elapsed)")
+        let stored = try stack.storedInstanceName(of: tenant)
+        #expect(try (stored != nil) == sim.instanceExists(name), "stored \(stored ?? "nil")")
+    }
+}
