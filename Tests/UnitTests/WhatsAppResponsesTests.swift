@@ -90,3 +90,21 @@ struct UpstreamErrorMappingTests {
         #expect(APIError(upstream: .unauthorized).code.status.code == 502)
     }
 }
+
+@Suite("The request deadline of Evolution calls")
+struct EvolutionDeadlineTests {
+    @Test func aCallAfterTheDeadlineTimesOutWithoutBeingSent() throws {
+        // Port 9 (discard) on loopback: were the call sent, it would fail as unreachable, not as a timeout.
+        let client = try EvolutionClient(
+            configuration: EvolutionConfiguration(baseURL: "http://127.0.0.1:9", apiKey: "key"))
+        client.deadline = .now - .milliseconds(1)
+        #expect(throws: EvolutionError.timeout) { try client.connectionState(instance: "tenant_t1") }
+    }
+
+    @Test func aCallBeforeTheDeadlineIsSent() throws {
+        let client = try EvolutionClient(
+            configuration: EvolutionConfiguration(baseURL: "http://127.0.0.1:9", apiKey: "key"))
+        client.deadline = .now + .seconds(5)
+        #expect(throws: EvolutionError.unreachable(curlCode: 7)) { try client.connectionState(instance: "tenant_t1") }
+    }
+}

@@ -12,6 +12,9 @@ public final class EvolutionClient {
     public let configuration: EvolutionConfiguration
     /// Called after every call with what to log about it (operation, status, duration, outcome; never the key).
     public var onCall: ((EvolutionCallRecord) -> Void)?
+    /// When the caller must have its answer: each call gets at most the time left (and the configured deadline at
+    /// most); a call after it fails with ``EvolutionError/timeout`` at once. Nil: only the configured deadline.
+    public var deadline: ContinuousClock.Instant?
     private let http: HTTPClient
 
     /// A client for `configuration` with its own libcurl handle.
@@ -118,11 +121,11 @@ public final class EvolutionClient {
         ]
         // Evolution reads no body without this header (it sees `{}`); a POST without a body sends it too.
         if body != nil || method == .post { headers.append(("Content-Type", "application/json")) }
+        lastStatus = nil
         let request = HTTPClientRequest(
             method: method, url: configuration.baseURL + path, headers: headers,
             body: body?.serialized() ?? (method == .post ? [] : nil),
-            timeoutMilliseconds: configuration.timeoutMilliseconds)
-        lastStatus = nil
+            timeoutMilliseconds: try timeoutForNextCall())
         let response: HTTPClientResponse
         do {
             response = try http.send(request)
@@ -131,6 +134,15 @@ public final class EvolutionClient {
         }
         lastStatus = response.status
         return EvolutionAnswer(status: response.status, body: response.body)
+    }
+
+    /// The configured per-call deadline, shortened to what is left before ``deadline``.
+    private func timeoutForNextCall() throws(EvolutionError) -> Int {
+        guard let deadline else { return configuration.timeoutMilliseconds }
+        let (seconds, attoseconds) = (deadline - .now).components
+        let left = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        guard left > 0 else { throw .timeout }
+        return Int(min(Int64(configuration.timeoutMilliseconds), left))
     }
 
     private static func mapped(_ error: HTTPClientError) -> EvolutionError {

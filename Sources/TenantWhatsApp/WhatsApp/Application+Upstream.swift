@@ -19,6 +19,8 @@ extension Application {
         _ name: String, context: RequestContext, _ call: (EvolutionClient) throws(EvolutionError) -> Success
     ) throws(APIError) -> Result<Success, EvolutionError> {
         let client = try evolutionClient()
+        // The whole request, however many calls it makes, is answered before nginx gives up on it.
+        client.deadline = context.startedAt + Self.requestBudget
         let started = ContinuousClock.now
         do {
             let result = try call(client)
@@ -29,6 +31,10 @@ extension Application {
             return .failure(error)
         }
     }
+
+    /// How long one request may spend in total: under nginx's `fastcgi_read_timeout` (60 s), so that a slow
+    /// Evolution is answered by the app's own 504 `upstream_timeout`, never by nginx.
+    static let requestBudget: Duration = .seconds(50)
 
     /// The envelope for an upstream failure the flow does not handle; a refused key is also an alert in the log.
     func upstreamFailure(_ error: EvolutionError) -> APIError {
