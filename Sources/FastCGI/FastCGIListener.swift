@@ -20,6 +20,12 @@ public struct FastCGIListener: Sendable {
         return try FastCGIListener(configuring: 0)
     }
 
+    /// The socket at `path` when one is given (`serve --socket PATH`), else the inherited file descriptor 0.
+    public static func make(socketPath path: String?) throws(FastCGIError) -> FastCGIListener {
+        if let path { return try open(path: path) }
+        return try inherited()
+    }
+
     /// Opens a socket of its own: a unix socket at `path` (mode 0660, an existing file is replaced), or
     /// `host:port` for TCP (libfcgi's syntax).
     public static func open(path: String, backlog: Int32 = 1024) throws(FastCGIError) -> FastCGIListener {

@@ -51,12 +51,7 @@ struct ServeCommand: ParsableCommand {
         }
         defer { simulator.stopBackgroundWork() }
         do throws(FastCGIError) {
-            let listener: FastCGIListener
-            if let socket {
-                listener = try FastCGIListener.open(path: socket)
-            } else {
-                listener = try FastCGIListener.inherited()
-            }
+            let listener = try FastCGIListener.make(socketPath: socket)
             let server = FastCGIServer(listener: listener, threadCount: threads, logger: logger)
             try server.run { _ in SimulatorRequestHandler(simulator: simulator, logger: logger) }
         } catch {

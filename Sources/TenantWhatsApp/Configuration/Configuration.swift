@@ -1,3 +1,4 @@
+import HTTPServer
 import Logging
 
 /// The responder's settings, read from environment variables (names fixed by the contract).
@@ -60,13 +61,9 @@ public struct Configuration: Sendable {
 
     /// `LOG_LEVEL` alone (also used before the rest of the configuration is read).
     public static func logLevel(from environment: [String: String]) throws(ConfigurationError) -> Logger.Level {
-        switch environment["LOG_LEVEL"]?.lowercased() {
-        case nil, "", "info": return .info
-        case "debug": return .debug
-        case "warning", "warn": return .warning
-        case "error": return .error
-        default:
+        guard let level = Logger.Level(environmentValue: environment["LOG_LEVEL"]) else {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of debug, info, warning, error")
         }
+        return level
     }
 }

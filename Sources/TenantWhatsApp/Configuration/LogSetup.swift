@@ -5,15 +5,8 @@ import Logging
 public enum LogSetup {
     /// Sends every logger's lines, as JSON, to `file` (appended) or to standard error.
     public static func bootstrap(level: Logger.Level, file: String?) throws(ConfigurationError) {
-        let sink: LogSink
-        if let file {
-            guard let fileSink = LogSink.appending(toFile: file) else {
-                throw ConfigurationError(variable: "LOG_FILE", problem: "cannot be opened for appending")
-            }
-            sink = fileSink
-        } else {
-            sink = .standardError
+        guard JSONLogHandler.bootstrap(level: level, file: file) else {
+            throw ConfigurationError(variable: "LOG_FILE", problem: "cannot be opened for appending")
         }
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
     }
 }

@@ -11,7 +11,7 @@ final class TestEvolutionSim: @unchecked Sendable {
     /// The simulator's JSON log.
     let logFile: URL
     private let simulator: Process
-    private let nginx: Process
+    private let nginx: TestNginx
     private let lock = NSLock()
     private var stopped = false
 
@@ -20,7 +20,7 @@ final class TestEvolutionSim: @unchecked Sendable {
     /// The simulator's executable.
     static var binary: String { TestEnvironment.binDirectory.appendingPathComponent("evolution-sim").path }
 
-    private init(directory: URL, port: Int, apiKey: String, logFile: URL, simulator: Process, nginx: Process) {
+    private init(directory: URL, port: Int, apiKey: String, logFile: URL, simulator: Process, nginx: TestNginx) {
         self.directory = directory
         self.port = port
         self.apiKey = apiKey
@@ -58,43 +58,17 @@ final class TestEvolutionSim: @unchecked Sendable {
                 }
                 return FileManager.default.fileExists(atPath: socketPath)
             }
-            let (port, nginx) = try startNginx(in: directory.appendingPathComponent("nginx"), socketPath: socketPath)
+            let nginx = try TestNginx.start(
+                in: directory.appendingPathComponent("nginx"), socketPaths: [socketPath],
+                renderer: "scripts/render-sim-nginx")
             return TestEvolutionSim(
-                directory: directory, port: port, apiKey: apiKey, logFile: logFile, simulator: simulator, nginx: nginx)
+                directory: directory, port: nginx.port, apiKey: apiKey, logFile: logFile, simulator: simulator,
+                nginx: nginx)
         } catch {
             if simulator.isRunning { kill(simulator.processIdentifier, SIGTERM) }
             simulator.waitUntilExit()
             throw error
         }
-    }
-
-    private static func startNginx(in directory: URL, socketPath: String) throws -> (Int, Process) {
-        let port = try TestEnvironment.freeLoopbackPort()
-        let renderer = TestEnvironment.packageRoot.appendingPathComponent("scripts/render-sim-nginx").path
-        let rendered = try Subprocess.check([renderer, directory.path, "127.0.0.1:\(port)", socketPath])
-        let configuration =
-            rendered.output.split(separator: "\n").last.map(String.init)
-            ?? directory.appendingPathComponent("nginx.conf").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = [
-            "-p", directory.path, "-c", configuration, "-e", directory.appendingPathComponent("error.log").path,
-            "-g", "daemon off;",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        do {
-            try Wait.until("the simulator's nginx answers on 127.0.0.1:\(port)") {
-                guard process.isRunning else { throw TestFailure("nginx for evolution-sim exited") }
-                return (try? TestHTTPClient.send(port: port, method: "GET", path: "/", timeoutSeconds: 2)) != nil
-            }
-        } catch {
-            if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
-            process.waitUntilExit()
-            throw error
-        }
-        return (port, process)
     }
 
     // MARK: - Requests
@@ -182,8 +156,7 @@ final class TestEvolutionSim: @unchecked Sendable {
             return stopped
         }
         guard !alreadyStopped else { return }
-        if nginx.isRunning { kill(nginx.processIdentifier, SIGQUIT) }
-        nginx.waitUntilExit()
+        nginx.stop()
         if simulator.isRunning { kill(simulator.processIdentifier, SIGTERM) }
         simulator.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)

@@ -24,13 +24,17 @@ final class TestNginx: @unchecked Sendable {
 
     /// Renders the configuration into `directory` with one upstream `server` line per socket of `socketPaths`
     /// (several responder processes behind one nginx, round robin) and starts nginx in the foreground.
+    ///
+    /// `renderer` is the project's script that writes the configuration (`scripts/render-sim-nginx` for the
+    /// simulator's own nginx).
     static func start(
-        in directory: URL, socketPaths: [String], environment: [String: String] = [:]
+        in directory: URL, socketPaths: [String], environment: [String: String] = [:],
+        renderer rendererPath: String = "scripts/render-nginx"
     ) throws
         -> TestNginx
     {
         let port = try TestEnvironment.freeLoopbackPort()
-        let renderer = TestEnvironment.packageRoot.appendingPathComponent("scripts/render-nginx").path
+        let renderer = TestEnvironment.packageRoot.appendingPathComponent(rendererPath).path
         var renderEnvironment = ProcessInfo.processInfo.environment
         renderEnvironment.merge(environment) { $1 }
         let rendered = try Subprocess.check(

@@ -1,9 +1,9 @@
 import Glibc
 
 /// The process environment as a dictionary, read without Foundation.
-enum ProcessEnvironment {
+public enum ProcessEnvironment {
     /// Every `NAME=VALUE` of `environ`.
-    static func current() -> [String: String] {
+    public static func current() -> [String: String] {
         var result: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {
