@@ -13,6 +13,12 @@ TW_DEBIAN_PACKAGES=(
     curl ca-certificates
 )
 
+# What only the tests need on top: the headless browser of the web page's test (BrowserFlowTests drives
+# chromium through chromedriver).
+TW_DEBIAN_TEST_PACKAGES=(
+    chromium chromium-driver
+)
+
 # PostgreSQL's server binaries (Debian 12 ships PostgreSQL 15; they are not on PATH).
 TW_PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -63,6 +69,11 @@ ensure_debian_packages() {
 # Installs every package of TW_DEBIAN_PACKAGES that is missing.
 ensure_project_packages() {
     ensure_debian_packages "${TW_DEBIAN_PACKAGES[@]}"
+}
+
+# Installs every package the tests need (the project's and the test-only ones) that is missing.
+ensure_test_packages() {
+    ensure_debian_packages "${TW_DEBIAN_PACKAGES[@]}" "${TW_DEBIAN_TEST_PACKAGES[@]}"
 }
 
 # Runs a PostgreSQL server binary (initdb, pg_ctl, postgres...) by name: as the `postgres` user when root

@@ -68,7 +68,9 @@ enum TestHTTPClient {
         }
         var response = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        // Until the server closes, or until a response framed by Content-Length is complete: some servers
+        // (chromedriver) answer `Connection: close` but leave the connection open.
+        while !isCompleteByContentLength(response) {
             let count = recv(fd, &chunk, chunk.count, 0)
             if count > 0 {
                 response.append(contentsOf: chunk[0..<count])
@@ -79,6 +81,18 @@ enum TestHTTPClient {
             }
         }
         return response
+    }
+
+    /// Whether `raw` holds a whole response head and the `Content-Length` bytes it announces (never for a
+    /// chunked or unframed body, which ends when the server closes).
+    private static func isCompleteByContentLength(_ raw: Data) -> Bool {
+        guard let split = raw.range(of: Data("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: raw[..<split.lowerBound], as: UTF8.self).lowercased()
+        guard !head.contains("\r\ntransfer-encoding:") else { return false }
+        guard let line = head.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return false }
+        return raw.count - split.upperBound >= length
     }
 
     private static func parse(_ raw: Data) throws -> TestHTTPResponse {
