@@ -25,7 +25,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case databaseUnavailable = "database_unavailable"
     case upstreamTimeout = "upstream_timeout"
     case internalError = "internal_error"
-    case notImplemented = "not_implemented"
 
     /// The HTTP status this code is answered with.
     public var status: HTTPStatus {
@@ -43,7 +42,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamUnavailable, .databaseUnavailable: .serviceUnavailable
         case .upstreamTimeout: .gatewayTimeout
         case .internalError: .internalServerError
-        case .notImplemented: HTTPStatus(code: 501, reason: "Not Implemented")
         }
     }
 
@@ -72,7 +70,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .databaseUnavailable: "O banco de dados está indisponível. Tente novamente em instantes."
         case .upstreamTimeout: "A API do WhatsApp demorou demais para responder."
         case .internalError: "Erro interno do servidor."
-        case .notImplemented: "Funcionalidade ainda não disponível."
         }
     }
 }
