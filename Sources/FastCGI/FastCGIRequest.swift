@@ -33,23 +33,30 @@ public struct FastCGIRequest: ~Copyable {
     /// With a declared `CONTENT_LENGTH` above the limit, nothing is read. Without one, the stream is read until its
     /// end or until it exceeds the limit.
     public func readBody(declaredLength: Int?, limit: Int) -> FastCGIBody {
-        if let declaredLength, declaredLength > limit { return .tooLarge }
-        let wanted = declaredLength ?? (limit + 1)
-        var body = [UInt8](repeating: 0, count: wanted)
-        var received = 0
-        while received < wanted {
-            let count = body.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress!.advanced(by: received).withMemoryRebound(to: CChar.self, capacity: wanted) {
-                    FCGX_GetStr($0, Int32(wanted - received), request.pointee.in)
-                }
-            }
-            if count <= 0 { break }
-            received += Int(count)
+        if let declaredLength {
+            guard declaredLength <= limit else { return .tooLarge }
+            let body = read(upTo: declaredLength)
+            return body.count == declaredLength ? .complete(body) : .truncated
         }
-        if received > limit { return .tooLarge }
-        if let declaredLength, received < declaredLength { return .truncated }
-        body.removeLast(wanted - received)
-        return .complete(body)
+        // No declared length (nginx sends an empty CONTENT_LENGTH on GET): read what comes, one byte past the limit
+        // at most, without reserving the whole limit for what is almost always an empty body.
+        let body = read(upTo: limit + 1)
+        return body.count > limit ? .tooLarge : .complete(body)
+    }
+
+    /// Reads up to `count` bytes of FCGI_STDIN, fewer when the stream ends first.
+    private func read(upTo count: Int) -> [UInt8] {
+        var body: [UInt8] = []
+        var chunk = [CChar](repeating: 0, count: min(count, 4096))
+        while body.count < count {
+            let wanted = Int32(min(chunk.count, count - body.count))
+            let received = chunk.withUnsafeMutableBufferPointer {
+                FCGX_GetStr($0.baseAddress, wanted, request.pointee.in)
+            }
+            if received <= 0 { break }
+            body.append(contentsOf: chunk[0..<Int(received)].lazy.map { UInt8(bitPattern: $0) })
+        }
+        return body
     }
 
     /// Writes `bytes` to the response stream (FCGI_STDOUT). Returns false when the web server has gone away.
