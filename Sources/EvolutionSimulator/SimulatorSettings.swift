@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// How the simulator behaves: read from `SIM_*` environment variables at start, changed at run time through
 /// `PUT /_sim/settings`, restored by `POST /_sim/reset`.
 public struct SimulatorSettings: Sendable, Equatable {
@@ -36,21 +38,21 @@ public struct SimulatorSettings: Sendable, Equatable {
     }
 
     /// Reads the `SIM_*` variables; the error names the variable at fault, never its value.
-    public static func load(from environment: [String: String]) throws(SimulatorSettingsError) -> SimulatorSettings {
+    public static func load(from environment: [String: String]) throws(ConfigurationError) -> SimulatorSettings {
         guard let apiKey = environment["SIM_API_KEY"], !apiKey.isEmpty else {
-            throw SimulatorSettingsError(variable: "SIM_API_KEY", problem: "is not set")
+            throw ConfigurationError(variable: "SIM_API_KEY", problem: "is not set")
         }
         guard apiKey.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
-            throw SimulatorSettingsError(
+            throw ConfigurationError(
                 variable: "SIM_API_KEY", problem: "must not contain spaces or control characters")
         }
         var settings = SimulatorSettings(apiKey: apiKey)
-        func number(_ name: String, _ range: ClosedRange<Int>) throws(SimulatorSettingsError) -> Int? {
+        func number(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
             guard let text = environment[name], !text.isEmpty else { return nil }
             guard text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text),
                 range.contains(value)
             else {
-                throw SimulatorSettingsError(
+                throw ConfigurationError(
                     variable: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
@@ -68,26 +70,9 @@ public struct SimulatorSettings: Sendable, Equatable {
         case nil, "", "false", "0": settings.exposeTokenInWebhooks = false
         case "true", "1": settings.exposeTokenInWebhooks = true
         default:
-            throw SimulatorSettingsError(variable: "SIM_EXPOSE_TOKEN_IN_WEBHOOKS", problem: "must be true or false")
+            throw ConfigurationError(variable: "SIM_EXPOSE_TOKEN_IN_WEBHOOKS", problem: "must be true or false")
         }
         if let url = environment["SIM_SERVER_URL"], !url.isEmpty { settings.serverURL = url }
         return settings
     }
-}
-
-/// A `SIM_*` variable that is missing or wrong; names the variable, never its value.
-public struct SimulatorSettingsError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The environment variable at fault.
-    public let variable: String
-    /// What is wrong with it.
-    public let problem: String
-
-    /// An error for `variable`.
-    public init(variable: String, problem: String) {
-        self.variable = variable
-        self.problem = problem
-    }
-
-    /// `configuration error: SIM_API_KEY is not set`.
-    public var description: String { "configuration error: \(variable) \(problem)" }
 }

@@ -36,9 +36,9 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessEnvironment.current()
         let settings: SimulatorSettings
-        do throws(SimulatorSettingsError) {
+        do throws(ConfigurationError) {
             settings = try SimulatorSettings.load(from: environment)
-            try LogBootstrap.bootstrap(environment: environment)
+            try JSONLogHandler.bootstrap(environment: environment)
         } catch {
             writeToStandardError("evolution-sim serve: \(error.description)")
             throw ExitCode.failure

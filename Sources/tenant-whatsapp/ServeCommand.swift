@@ -31,7 +31,7 @@ struct ServeCommand: ParsableCommand {
         let configuration: Configuration
         do {
             configuration = try Configuration.load(from: environment)
-            try LogSetup.bootstrap(level: configuration.logLevel, file: configuration.logFile)
+            try JSONLogHandler.bootstrap(level: configuration.logLevel, file: configuration.logFile)
         } catch {
             writeToStandardError(error.description)
             throw ExitCode.failure

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import JWT
 import Testing
 

@@ -8,7 +8,7 @@ import Testing
 @Suite("Evolution simulator settings and faults")
 struct EvolutionSimulatorSettingsTests {
     @Test func theKeyIsRequired() {
-        #expect(throws: SimulatorSettingsError(variable: "SIM_API_KEY", problem: "is not set")) {
+        #expect(throws: ConfigurationError(variable: "SIM_API_KEY", problem: "is not set")) {
             try SimulatorSettings.load(from: [:])
         }
     }
@@ -38,7 +38,7 @@ struct EvolutionSimulatorSettingsTests {
             #expect(error.variable == "SIM_QR_LIMIT")
             #expect(!error.description.contains("lots-secret"))
         }
-        #expect(throws: SimulatorSettingsError.self) {
+        #expect(throws: ConfigurationError.self) {
             try SimulatorSettings.load(from: ["SIM_API_KEY": "a key"])
         }
     }

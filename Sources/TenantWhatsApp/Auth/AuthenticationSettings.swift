@@ -1,4 +1,5 @@
 import Glibc
+import HTTPServer
 import JWT
 
 /// How requests are authenticated: the one JWT key with its rules, and the claim that names the user's tenant.

@@ -38,7 +38,7 @@ public struct Configuration: Sendable {
         guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
             throw ConfigurationError(variable: "DATABASE_URL", problem: "is not set")
         }
-        let logLevel = try Self.logLevel(from: environment)
+        let logLevel = try Logger.Level.fromEnvironment(environment)
         let logFile = environment["LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let authentication = try AuthenticationSettings.load(from: environment)
         let evolution = try EvolutionConfiguration.load(from: environment)
@@ -57,13 +57,5 @@ public struct Configuration: Sendable {
             throw ConfigurationError(variable: "EVOLUTION_QR_WAIT_MS", problem: "must be a number from 0 to 30000")
         }
         return milliseconds
-    }
-
-    /// `LOG_LEVEL` alone (also used before the rest of the configuration is read).
-    public static func logLevel(from environment: [String: String]) throws(ConfigurationError) -> Logger.Level {
-        guard let level = Logger.Level(environmentValue: environment["LOG_LEVEL"]) else {
-            throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of debug, info, warning, error")
-        }
-        return level
     }
 }

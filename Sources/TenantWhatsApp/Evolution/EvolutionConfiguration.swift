@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// Where the Evolution API is and how to call it: `EVOLUTION_API_URL`, `EVOLUTION_API_KEY`, `EVOLUTION_TIMEOUT_MS`.
 ///
 /// The key is a secret: `description` and `debugDescription` never show it, and a ``ConfigurationError`` names the

@@ -1,4 +1,5 @@
-/// A configuration variable that is missing or wrong. Its description names the variable, never its value.
+/// An environment variable of a responder (tenant-whatsapp or evolution-sim) that is missing or wrong. Its
+/// description names the variable, never its value.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The environment variable at fault.
     public let variable: String
