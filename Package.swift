@@ -20,11 +20,14 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Thin Swift owners of the C handles; they know nothing of HTTP or of the product.
-        .target(name: "FastCGI", dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Runtime", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Runtime"]),
         .target(name: "JSON"),
+        // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
+        .target(name: "Runtime"),
         .target(name: "JWT", dependencies: ["COpenSSL", "JSON"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "Resilience", dependencies: ["Runtime"]),
 
         // FastCGI requests as HTTP requests and responses, routing and request logging.
         .target(
@@ -36,7 +39,8 @@ let package = Package(
         .target(
             name: "TenantWhatsApp",
             dependencies: [
-                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", .product(name: "Logging", package: "swift-log"),
+                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -63,6 +67,7 @@ let package = Package(
         ),
 
         .testTarget(name: "JWTTests", dependencies: ["JWT", "JSON", "COpenSSL"]),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(
             name: "UnitTests",
             dependencies: ["TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "FastCGI", "EvolutionSimulator"]

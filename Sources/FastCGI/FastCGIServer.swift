@@ -1,68 +1,74 @@
 import CFastCGI
 import Glibc
 import Logging
+import Runtime
 
-/// A threaded FastCGI responder: N worker threads, each accepting and answering requests one at a time.
+/// A threaded FastCGI responder whose worker threads grow with the requests in flight, up to a cap.
 ///
-/// The lifecycle follows libfcgi's `examples/threaded.c`: `FCGX_Init` once, then per thread an `FCGX_Request`
-/// and a loop on `FCGX_Accept_r`. Two changes make it production-safe:
-/// - workers wait in `poll(2)` on the listening socket *and* the shutdown pipe, so SIGTERM/SIGINT stop them
-///   between requests while requests in flight run to completion;
-/// - an accept error (EMFILE, ENFILE, ENOMEM, …) never ends a worker: it backs off (10 ms doubling to 1 s) and
-///   tries again.
+/// The lifecycle follows libfcgi's `examples/threaded.c` (`FCGX_Init` once, then per thread an `FCGX_Request` and
+/// `FCGX_Accept_r`), organised as leader/followers:
+/// - one worker at a time (the leader) waits for a connection, in `poll(2)` on the listening socket and the
+///   shutdown pipe; the others wait on a condition variable. So a new connection wakes one thread, not all of them.
+/// - the leader that accepts hands leadership to an idle follower, or starts a new worker when none is idle and
+///   fewer than `maximumInFlight` exist, then answers its request. A request waiting on a slow upstream therefore
+///   holds one thread, never the others' turn: health checks and other tenants keep being answered.
+/// - with `maximumInFlight` requests in flight nobody accepts: further connections wait in the listen backlog.
+/// - workers beyond `minimumWorkers` that stayed idle for ``idleTimeout`` end, so a burst leaves no thread behind.
+/// - on SIGTERM/SIGINT the leader keeps accepting until the listen backlog is empty and no request is in flight
+///   (connections already queued are answered, not reset), every request in flight finishes, and ``run(makeHandler:)``
+///   returns.
+/// - an accept or poll error (EMFILE, ENFILE, ENOMEM, …) never ends the server: it backs off (10 ms doubling to
+///   1 s) and tries again.
 public final class FastCGIServer: Sendable {
+    /// How long a worker beyond the minimum may stay idle before it ends.
+    public static let idleTimeout: Duration = .seconds(30)
+
     private let listener: FastCGIListener
-    private let threadCount: Int
+    private let minimumWorkers: Int
+    private let maximumInFlight: Int
+    private let stackSize: Int
     private let logger: Logger
 
-    /// A server for `listener` with `threadCount` worker threads.
-    public init(listener: FastCGIListener, threadCount: Int, logger: Logger) {
+    /// A server for `listener` that keeps `minimumWorkers` threads ready and answers at most `maximumInFlight`
+    /// requests at once, each worker thread on a stack of `stackSize` bytes.
+    public init(
+        listener: FastCGIListener, minimumWorkers: Int, maximumInFlight: Int,
+        stackSize: Int = Threads.defaultStackSize, logger: Logger
+    ) {
         self.listener = listener
-        self.threadCount = max(1, threadCount)
+        self.maximumInFlight = max(1, maximumInFlight)
+        self.minimumWorkers = min(max(1, minimumWorkers), self.maximumInFlight)
+        self.stackSize = stackSize
         self.logger = logger
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets every request in flight finish and returns.
+    /// Serves until SIGTERM or SIGINT, then answers what is queued and in flight, and returns.
     ///
-    /// `makeHandler` runs once on each worker thread, with the worker's index; the handler stays on that thread.
-    public func run(makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler) throws(FastCGIError) {
+    /// `makeHandler` runs once on each worker thread when it starts; the handler stays on that thread.
+    public func run(makeHandler: @escaping @Sendable () -> any FastCGIRequestHandler) throws(FastCGIError) {
         let shutdown = try ShutdownSignal.install()
         let status = FCGX_Init()
         guard status == 0 else { throw .initializationFailed(code: status) }
+        let pool = WorkerPool(
+            settings: WorkerPool.Settings(
+                listener: listener.descriptor, shutdownPipe: shutdown.readEnd, minimumWorkers: minimumWorkers,
+                maximumInFlight: maximumInFlight, stackSize: stackSize, idleTimeout: Self.idleTimeout),
+            makeHandler: makeHandler, logger: logger)
 
         // Workers never take the signals; this thread does, and the handler wakes everyone through the pipe.
         setShutdownSignalsBlocked(true)
-        var threads: [pthread_t] = []
-        for index in 0..<threadCount {
-            let worker = FastCGIWorker(
-                index: index, listener: listener.descriptor, shutdownPipe: shutdown.readEnd,
-                makeHandler: makeHandler, logger: logger)
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(worker).toOpaque()
-            let created = pthread_create(&thread, nil, runWorker, context)
-            guard created == 0 else {
-                Unmanaged<FastCGIWorker>.fromOpaque(context).release()
-                setShutdownSignalsBlocked(false)
-                ShutdownSignal.trigger()
-                threads.forEach { pthread_join($0, nil) }
-                throw .cannotStartWorkers(errno: created)
-            }
-            threads.append(thread)
-        }
+        let started = pool.startInitialWorkers()
         setShutdownSignalsBlocked(false)
-        logger.info("serving", metadata: ["threads": "\(threadCount)"])
+        guard started else {
+            pool.stop()
+            throw .cannotStartWorkers(errno: EAGAIN)
+        }
+        logger.info(
+            "serving", metadata: ["threads": "\(minimumWorkers)", "maxRequests": "\(maximumInFlight)"])
 
         shutdown.wait()
         logger.info("shutting down: finishing requests in flight")
-        threads.forEach { pthread_join($0, nil) }
+        pool.stop()
         logger.info("stopped")
     }
-}
-
-/// The thread entry point: a free function, since a closure from main-actor code traps on another thread.
-private func runWorker(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let context else { return nil }
-    let worker = Unmanaged<FastCGIWorker>.fromOpaque(context).takeRetainedValue()
-    worker.run()
-    return nil
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Runtime
 
 /// The write end of the pipe that SIGTERM/SIGINT wake the server through (self-pipe trick).
 ///
@@ -51,8 +52,7 @@ struct ShutdownSignal {
             if ready > 0 && descriptor.revents != 0 { return }
             if ready < 0 && errno != EINTR {
                 // poll can fail for want of resources (EINVAL under RLIMIT_NOFILE 0, ENOMEM): try again shortly.
-                var pause = timespec(tv_sec: 0, tv_nsec: 100_000_000)
-                nanosleep(&pause, nil)
+                Pause.for(.milliseconds(100))
             }
         }
     }

@@ -1,5 +1,5 @@
-/// Answers HTTP requests on one worker thread (one instance per thread; it may own per-thread resources).
-public protocol HTTPResponder: AnyObject {
+/// Answers HTTP requests; one instance serves every worker thread, so it must be safe to share.
+public protocol HTTPResponder: Sendable {
     /// The response to `request`.
     func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse
 

@@ -16,6 +16,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         case queryFailed = "query_failed"
         /// A parameter cannot be sent as text (it contains a NUL byte); nothing was sent.
         case invalidParameter = "invalid_parameter"
+        /// Every connection of the pool stayed borrowed for the whole borrow timeout; nothing was sent. Not a
+        /// connection loss: the database may be fine while this process is busy, so answer at once (503) and let
+        /// the client retry later.
+        case poolTimeout = "pool_timeout"
     }
 
     /// What went wrong.

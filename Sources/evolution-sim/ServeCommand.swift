@@ -4,7 +4,7 @@ import FastCGI
 import HTTPServer
 import Logging
 
-/// `evolution-sim serve [--socket PATH] [--threads N]`: the simulator as a FastCGI responder.
+/// `evolution-sim serve [--socket PATH] [--threads N] [--max-requests N]`: the simulator as a FastCGI responder.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -26,11 +26,17 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Open this unix socket (mode 0660) instead of using file descriptor 0.")
     var socket: String?
 
-    @Option(name: .long, help: "Worker threads; an injected delay holds one for its whole length.")
+    @Option(name: .long, help: "Worker threads kept ready; more start as requests arrive, up to --max-requests.")
     var threads: Int = 8
 
+    @Option(name: .long, help: "Requests answered at once; an injected delay holds one for its whole length.")
+    var maxRequests: Int = 1024
+
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024") }
+        guard (1...4096).contains(maxRequests) else {
+            throw ValidationError("--max-requests must be between 1 and 4096")
+        }
     }
 
     func run() throws {
@@ -52,8 +58,9 @@ struct ServeCommand: ParsableCommand {
         defer { simulator.stopBackgroundWork() }
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
-            let server = FastCGIServer(listener: listener, threadCount: threads, logger: logger)
-            try server.run { _ in SimulatorRequestHandler(simulator: simulator, logger: logger) }
+            let server = FastCGIServer(
+                listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
+            try server.run { SimulatorRequestHandler(simulator: simulator, logger: logger) }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])
             writeToStandardError("evolution-sim serve: \(error.description)")

@@ -5,7 +5,7 @@ import HTTPServer
 import Logging
 import TenantWhatsApp
 
-/// `tenant-whatsapp serve [--socket PATH] [--threads N]`: the FastCGI responder.
+/// `tenant-whatsapp serve [--socket PATH] [--threads N] [--max-requests N]`: the FastCGI responder.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -19,11 +19,17 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Open this unix socket (mode 0660) instead of using file descriptor 0.")
     var socket: String?
 
-    @Option(name: .long, help: "Worker threads, each answering one request at a time.")
+    @Option(name: .long, help: "Worker threads kept ready; more start as requests arrive, up to --max-requests.")
     var threads: Int = 8
 
+    @Option(name: .long, help: "Requests answered at once (each holds one thread); further connections wait queued.")
+    var maxRequests: Int = 256
+
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024") }
+        guard (1...4096).contains(maxRequests) else {
+            throw ValidationError("--max-requests must be between 1 and 4096")
+        }
     }
 
     func run() throws {
@@ -39,8 +45,9 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "tenant-whatsapp")
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
-            let server = FastCGIServer(listener: listener, threadCount: threads, logger: logger)
-            try server.run { _ in
+            let server = FastCGIServer(
+                listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
+            try server.run {
                 FastCGIHTTPBridge(
                     responder: Application(configuration: configuration, logger: logger), logger: logger)
             }

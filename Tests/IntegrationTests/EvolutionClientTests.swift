@@ -239,18 +239,6 @@ final class EvolutionClientTests {
         #expect(throws: EvolutionError.unauthorized) { try own.createInstance(named: self.uniqueName()) }
     }
 
-    @Test func callRecordsNameTheOperationStatusAndOutcome() throws {
-        let evolution = try client()
-        var records: [EvolutionCallRecord] = []
-        evolution.onCall = { records.append($0) }
-        let name = uniqueName()
-        _ = try evolution.createInstance(named: name)
-        _ = try? evolution.connectionState(instance: "tenant_nobody")
-        #expect(records.map(\.operation) == ["createInstance", "connectionState"])
-        #expect(records.map(\.status) == [201, 404])
-        #expect(records.map(\.outcome) == ["ok", "evolution_not_found"])
-    }
-
     // MARK: - Secrets
 
     @Test func noLogLineOfTheSimulatorOrItsNginxCarriesAKey() throws {

@@ -73,10 +73,10 @@ final class ThroughNginxTests {
         #expect(body["requestId"] as? String == response.headers["x-request-id"])
     }
 
-    @Test func readyAnswers200WhenTheDatabaseIsMigrated() throws {
+    @Test func readyAnswers200WhenTheDatabaseIsMigratedAndReportsTheEvolutionBreaker() throws {
         let response = try stack.send("GET", "/api/ready")
         #expect(response.status == 200)
-        #expect(response.text == #"{"status":"ready"}"#)
+        #expect(response.text == #"{"status":"ready","evolution":"closed"}"#)
     }
 
     @Test func eachRequestIsOneJSONLogLineWithItsRequestID() throws {

@@ -16,6 +16,9 @@ public struct TenantID: Sendable, Hashable, CustomStringConvertible {
     /// The identifier itself.
     public var description: String { rawValue }
 
+    /// The name of the tenant's Evolution instance: `tenant_{id}`.
+    public var instanceName: String { "tenant_" + rawValue }
+
     private static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),

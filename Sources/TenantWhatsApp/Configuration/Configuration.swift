@@ -18,6 +18,16 @@ public struct Configuration: Sendable {
     public var logFile: String?
     /// How long one SQL statement may run before PostgreSQL cancels it, in milliseconds.
     public var statementTimeoutMilliseconds: Int = 5000
+    /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections the process opens (default 8).
+    public var databasePoolSize = 8
+    /// `DATABASE_POOL_TIMEOUT_MS`: the longest wait for a pooled connection before 503 (default 2000).
+    public var databasePoolTimeoutMilliseconds = 2000
+    /// `EVOLUTION_MAX_PER_TENANT`: Evolution-bound requests of one tenant in flight in this process (default 4).
+    public var maxEvolutionRequestsPerTenant = 4
+    /// `EVOLUTION_BREAKER_FAILURES`: consecutive upstream failures that open the circuit breaker (default 5).
+    public var breakerFailures = 5
+    /// `EVOLUTION_BREAKER_COOLDOWN_MS`: how long the open breaker refuses calls before one probe (default 5000).
+    public var breakerCooldownMilliseconds = 5000
 
     /// A configuration from its parts.
     public init(
@@ -43,9 +53,35 @@ public struct Configuration: Sendable {
         let authentication = try AuthenticationSettings.load(from: environment)
         let evolution = try EvolutionConfiguration.load(from: environment)
         let qrWait = try Self.qrWaitMilliseconds(from: environment["EVOLUTION_QR_WAIT_MS"])
-        return Configuration(
+        var configuration = Configuration(
             databaseURL: databaseURL, authentication: authentication, evolution: evolution,
             qrWaitMilliseconds: qrWait, logLevel: logLevel, logFile: logFile)
+        configuration.databasePoolSize = try integer("DATABASE_POOL_SIZE", in: environment, default: 8, 1...1000)
+        configuration.databasePoolTimeoutMilliseconds = try integer(
+            "DATABASE_POOL_TIMEOUT_MS", in: environment, default: 2000, 1...60_000)
+        configuration.maxEvolutionRequestsPerTenant = try integer(
+            "EVOLUTION_MAX_PER_TENANT", in: environment, default: 4, 1...1000)
+        configuration.breakerFailures = try integer(
+            "EVOLUTION_BREAKER_FAILURES", in: environment, default: 5, 1...1000)
+        configuration.breakerCooldownMilliseconds = try integer(
+            "EVOLUTION_BREAKER_COOLDOWN_MS", in: environment, default: 5000, 100...600_000)
+        return configuration
+    }
+
+    /// The whole number in `variable`, or `fallback` when it is unset or empty; anything else outside `range` is
+    /// refused, naming the variable.
+    private static func integer(
+        _ variable: String, in environment: [String: String], default fallback: Int, _ range: ClosedRange<Int>
+    ) throws(ConfigurationError) -> Int {
+        guard let value = environment[variable], !value.isEmpty else { return fallback }
+        guard value.utf8.count <= 9, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(value),
+            range.contains(number)
+        else {
+            throw ConfigurationError(
+                variable: variable,
+                problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     /// The default of `EVOLUTION_QR_WAIT_MS`: with Evolution's own timeouts it keeps connect under nginx's 60 s.

@@ -10,8 +10,6 @@ import JSON
 public final class EvolutionClient {
     /// The server, key and deadline.
     public let configuration: EvolutionConfiguration
-    /// Called after every call with what to log about it (operation, status, duration, outcome; never the key).
-    public var onCall: ((EvolutionCallRecord) -> Void)?
     /// When the caller must have its answer: each call gets at most the time left (and the configured deadline at
     /// most); a call after it fails with ``EvolutionError/timeout`` at once. Nil: only the configured deadline.
     public var deadline: ContinuousClock.Instant?
@@ -32,47 +30,39 @@ public final class EvolutionClient {
     /// 403 `This name "x" is already in use.` is ``EvolutionError/nameInUse`` (Evolution answers it before checking
     /// the key). The answer's QR code is often `.qrCodePending`: poll ``connect(instance:)`` then.
     public func createInstance(named name: String) throws(EvolutionError) -> EvolutionCreatedInstance {
-        try observed("createInstance") { () throws(EvolutionError) in
-            let body: JSONValue = ["instanceName": .string(name), "integration": "WHATSAPP-BAILEYS", "qrcode": true]
-            let answer = try exchange(.post, "/instance/create", body: body)
-            if answer.status == 403, answer.messages.contains(where: { $0.contains("already in use") }) {
-                throw .nameInUse
-            }
-            return try EvolutionResponseDecoder.createdInstance(from: answer.successBody())
+        let body: JSONValue = ["instanceName": .string(name), "integration": "WHATSAPP-BAILEYS", "qrcode": true]
+        let answer = try exchange(.post, "/instance/create", body: body)
+        if answer.status == 403, answer.messages.contains(where: { $0.contains("already in use") }) {
+            throw .nameInUse
         }
+        return try EvolutionResponseDecoder.createdInstance(from: answer.successBody())
     }
 
     /// `GET /instance/connect/{name}`: a QR code, `.qrCodePending` (`{"count":0}`), or `.state(.open)` when
     /// already connected. HTTP 200 `{"error":true,…}` is ``EvolutionBadResponse/failureReported(message:)``.
     public func connect(instance name: String) throws(EvolutionError) -> EvolutionConnectResult {
-        try observed("connect") { () throws(EvolutionError) in
-            let answer = try exchange(.get, "/instance/connect/" + Self.pathSegment(name))
-            return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
-        }
+        let answer = try exchange(.get, "/instance/connect/" + Self.pathSegment(name))
+        return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
     }
 
     /// `GET /instance/connectionState/{name}`: the live state. A missing `state` (an instance in Evolution's
     /// database but not in its memory) is `.close`: there is no socket.
     public func connectionState(instance name: String) throws(EvolutionError) -> EvolutionConnectionState {
-        try observed("connectionState") { () throws(EvolutionError) in
-            let answer = try exchange(.get, "/instance/connectionState/" + Self.pathSegment(name))
-            return try EvolutionResponseDecoder.connectionState(from: answer.successBody())
-        }
+        let answer = try exchange(.get, "/instance/connectionState/" + Self.pathSegment(name))
+        return try EvolutionResponseDecoder.connectionState(from: answer.successBody())
     }
 
     /// `DELETE /instance/logout/{name}`. The instance stays (state `close`); `/connect` makes a new QR code.
     public func logout(instance name: String) throws(EvolutionError) -> EvolutionLogoutResult {
-        try observed("logout") { () throws(EvolutionError) in
-            let answer = try exchange(.delete, "/instance/logout/" + Self.pathSegment(name))
-            if answer.status == 400, answer.messages.contains(where: { $0.hasSuffix("is not connected") }) {
-                return .wasNotConnected
-            }
-            let body = try answer.successBody()
-            if body["response"]?["message"]?.stringValue == "Instance was already disconnected" {
-                return .wasNotConnected
-            }
-            return .loggedOut
+        let answer = try exchange(.delete, "/instance/logout/" + Self.pathSegment(name))
+        if answer.status == 400, answer.messages.contains(where: { $0.hasSuffix("is not connected") }) {
+            return .wasNotConnected
         }
+        let body = try answer.successBody()
+        if body["response"]?["message"]?.stringValue == "Instance was already disconnected" {
+            return .wasNotConnected
+        }
+        return .loggedOut
     }
 
     /// `DELETE /instance/delete/{name}` (Evolution logs out first when needed).
@@ -80,37 +70,28 @@ public final class EvolutionClient {
     /// Evolution answers before its clean-up ends: re-creating the same name at once may get
     /// ``EvolutionError/nameInUse`` for a while.
     public func deleteInstance(named name: String) throws(EvolutionError) {
-        try observed("deleteInstance") { () throws(EvolutionError) in
-            let answer = try exchange(.delete, "/instance/delete/" + Self.pathSegment(name))
-            if answer.status == 400, answer.messages.contains(where: { $0.contains("needs to be disconnected") }) {
-                throw .needsLogout
-            }
-            _ = try answer.successBody()
+        let answer = try exchange(.delete, "/instance/delete/" + Self.pathSegment(name))
+        if answer.status == 400, answer.messages.contains(where: { $0.contains("needs to be disconnected") }) {
+            throw .needsLogout
         }
+        _ = try answer.successBody()
     }
 
     /// `POST /instance/restart/{name}` (POST since v2.0; PUT is a 404). Answers like ``connect(instance:)``; on a
     /// closed instance Evolution answers HTTP 200 `{"error":true,…}`, a ``EvolutionError/badResponse(_:)``.
     public func restart(instance name: String) throws(EvolutionError) -> EvolutionConnectResult {
-        try observed("restart") { () throws(EvolutionError) in
-            let answer = try exchange(.post, "/instance/restart/" + Self.pathSegment(name))
-            return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
-        }
+        let answer = try exchange(.post, "/instance/restart/" + Self.pathSegment(name))
+        return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
     }
 
     /// `GET /instance/fetchInstances[?instanceName=]`: every instance, or the one named (404 when unknown).
     public func fetchInstances(named name: String? = nil) throws(EvolutionError) -> [EvolutionInstanceSummary] {
-        try observed("fetchInstances") { () throws(EvolutionError) in
-            let query = name.map { "?instanceName=" + Self.pathSegment($0) } ?? ""
-            let answer = try exchange(.get, "/instance/fetchInstances" + query)
-            return try EvolutionResponseDecoder.instanceSummaries(from: answer.successBody())
-        }
+        let query = name.map { "?instanceName=" + Self.pathSegment($0) } ?? ""
+        let answer = try exchange(.get, "/instance/fetchInstances" + query)
+        return try EvolutionResponseDecoder.instanceSummaries(from: answer.successBody())
     }
 
     // MARK: - One exchange
-
-    /// The status of the last exchange, for ``onCall``.
-    private var lastStatus: Int?
 
     /// Sends one request with the key and JSON headers, and turns transport failures into ``EvolutionError``.
     private func exchange(
@@ -121,7 +102,6 @@ public final class EvolutionClient {
         ]
         // Evolution reads no body without this header (it sees `{}`); a POST without a body sends it too.
         if body != nil || method == .post { headers.append(("Content-Type", "application/json")) }
-        lastStatus = nil
         let request = HTTPClientRequest(
             method: method, url: configuration.baseURL + path, headers: headers,
             body: body?.serialized() ?? (method == .post ? [] : nil),
@@ -132,7 +112,6 @@ public final class EvolutionClient {
         } catch {
             throw Self.mapped(error)
         }
-        lastStatus = response.status
         return EvolutionAnswer(status: response.status, body: response.body)
     }
 
@@ -153,22 +132,6 @@ public final class EvolutionClient {
         case .tls(let curlCode): .tls(curlCode: curlCode)
         case .transport(let curlCode): .transport(curlCode: curlCode)
         case .invalidRequest, .initializationFailed: .transport(curlCode: nil)
-        }
-    }
-
-    /// Runs one operation and reports it to ``onCall``.
-    private func observed<Result>(
-        _ operation: String, _ body: () throws(EvolutionError) -> Result
-    ) throws(EvolutionError) -> Result {
-        let started = ContinuousClock.now
-        do {
-            let result = try body()
-            onCall?(EvolutionCallRecord(operation: operation, status: lastStatus, duration: .now - started, error: nil))
-            return result
-        } catch {
-            onCall?(
-                EvolutionCallRecord(operation: operation, status: lastStatus, duration: .now - started, error: error))
-            throw error
         }
     }
 

@@ -28,6 +28,18 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
     case badResponse(EvolutionBadResponse)
     /// Any other error status, with the upstream's messages (for `debugDescription` only).
     case server(status: Int, messages: [String])
+    /// Not sent: the circuit breaker holds calls back after repeated failures, for `retryAfter` more.
+    case circuitOpen(retryAfter: Duration)
+
+    /// True when the failure says Evolution itself is down or broken (refused, timed out, 5xx, a broken answer):
+    /// what the circuit breaker counts. A 4xx about an instance or our key says Evolution is up.
+    public var indicatesOutage: Bool {
+        switch self {
+        case .unreachable, .timeout, .tls, .transport, .badResponse: true
+        case .server(let status, _): status >= 500
+        case .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen: false
+        }
+    }
 
     /// A stable machine code for logs.
     public var code: String {
@@ -42,6 +54,7 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
         case .needsLogout: "evolution_needs_logout"
         case .badResponse: "evolution_bad_response"
         case .server: "evolution_server_error"
+        case .circuitOpen: "evolution_circuit_open"
         }
     }
 
@@ -53,7 +66,7 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
         case .transport(let curlCode): curlCode.map { "\(code) (curl \($0))" } ?? "\(code) (request not sent)"
         case .badResponse(let reason): "\(code): \(reason)"
         case .server(let status, _): "\(code): HTTP \(status)"
-        case .timeout, .unauthorized, .notFound, .nameInUse, .needsLogout: code
+        case .timeout, .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen: code
         }
     }
 

@@ -1,13 +1,16 @@
+import HTTPServer
 import Postgres
 
 extension APIError {
     /// The envelope for an Evolution failure: the one place upstream errors become HTTP.
     ///
     /// Evolution refusing *our* key (401) is our misconfiguration, answered 502 and never passed on as 401, which
-    /// would tell the caller their own token is bad.
+    /// would tell the caller their own token is bad. An open circuit breaker is 503 with `Retry-After`.
     init(upstream error: EvolutionError) {
         switch error {
         case .unreachable: self.init(.upstreamUnavailable)
+        case .circuitOpen(let retryAfter):
+            self.init(.upstreamUnavailable, headers: Self.retryAfter(retryAfter))
         case .timeout: self.init(.upstreamTimeout)
         case .badResponse: self.init(.upstreamBadResponse)
         case .unauthorized, .tls, .transport, .server, .notFound, .nameInUse, .needsLogout:
@@ -15,8 +18,25 @@ extension APIError {
         }
     }
 
-    /// The envelope for a PostgreSQL failure: 503 `database_unavailable` (details only in the log).
+    /// The envelope for a PostgreSQL failure: 503 `database_unavailable` with `Retry-After` (details only in the
+    /// log).
     init(database error: PostgresError) {
-        self.init(.databaseUnavailable)
+        self.init(.databaseUnavailable, headers: Self.retryAfter(.seconds(error.kind == .poolTimeout ? 1 : 2)))
+    }
+
+    /// 429 `rate_limited`: the tenant already has as many Evolution-bound requests in flight as allowed.
+    static func rateLimited() -> APIError {
+        APIError(.rateLimited, headers: retryAfter(.seconds(1)))
+    }
+
+    /// 409 `operation_in_progress`: another connect or disconnect of the tenant is under way.
+    static func operationInProgress() -> APIError {
+        APIError(.operationInProgress, headers: retryAfter(.seconds(2)))
+    }
+
+    /// A `Retry-After` header of whole seconds, at least 1.
+    static func retryAfter(_ duration: Duration) -> HTTPHeaders {
+        let seconds = max(1, Int((duration / .seconds(1)).rounded(.up)))
+        return HTTPHeaders([("Retry-After", String(seconds))])
     }
 }

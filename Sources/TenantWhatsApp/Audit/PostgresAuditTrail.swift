@@ -2,25 +2,17 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// Appends to `whatsapp_audit`: every connect, disconnect and observed state change.
+/// ``AuditRecorder`` on `whatsapp_audit`: every connect, disconnect and observed state change.
 ///
-/// Recording never fails the request: the action it describes has already happened upstream. A row that cannot
-/// be written is logged in full instead, so nothing is lost for an operator.
-final class AuditTrail {
-    private let database: PostgresSession
-    private let logger: Logger
+/// A row that cannot be written is logged in full instead, so nothing is lost for an operator.
+struct PostgresAuditTrail: AuditRecorder {
+    let pool: PostgresPool
+    let logger: Logger
 
-    /// A trail on this worker thread's session.
-    init(database: PostgresSession, logger: Logger) {
-        self.database = database
-        self.logger = logger
-    }
-
-    /// Appends `entry`.
     func record(_ entry: AuditEntry) {
-        let milliseconds = Int(RequestContext.milliseconds(entry.duration).rounded())
+        let milliseconds = Int((entry.duration / .milliseconds(1)).rounded())
         do {
-            try database.query(
+            try pool.query(
                 """
                 INSERT INTO whatsapp_audit
                     (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)

@@ -1,16 +1,17 @@
 import HTTPServer
 import JWT
 
-extension Application {
-    /// The first step of every tenant route: who is asking, for which tenant, and may they.
+/// The first step of every tenant route: who is asking, for which tenant, and may they.
+struct TenantAuthorizer: Sendable {
+    let authenticator: Authenticator
+
+    /// The tenant the request may act on, put on the request's log line.
     ///
     /// In this order, each refusal touching neither PostgreSQL nor Evolution:
     /// 1. authenticate the bearer token — 401 `missing_token`, `invalid_token` or `token_expired`, so that a
     ///    caller without a valid token learns nothing about the path;
     /// 2. validate the path's tenant id — 400 `invalid_tenant_id`;
     /// 3. authorize: the token's tenant claim must be a string equal to that id — 403 `tenant_forbidden`.
-    ///
-    /// Returns the tenant the request may act on, and puts it on the request's log line.
     func authorize(
         _ request: HTTPRequest, tenantID pathTenantID: String?, context: RequestContext
     ) throws(APIError) -> TenantID {

@@ -1,0 +1,40 @@
+import Logging
+import Postgres
+import Resilience
+
+extension Application {
+    /// The application as `serve` runs it: one PostgreSQL pool, one set of Evolution clients behind one circuit
+    /// breaker, and the per-tenant limits, all shared by every worker thread of the process.
+    public convenience init(configuration: Configuration, logger: Logger) {
+        let pool = PostgresPool(
+            connectionString: configuration.databaseURL, size: configuration.databasePoolSize,
+            borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
+            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+        let breaker = CircuitBreaker(
+            failureThreshold: configuration.breakerFailures,
+            cooldown: .milliseconds(configuration.breakerCooldownMilliseconds),
+            onTransition: { from, to in
+                logger.warning(
+                    "Evolution circuit breaker changed state",
+                    metadata: ["from": .string(from.rawValue), "to": .string(to.rawValue)])
+            })
+        let dependencies = WhatsAppDependencies(
+            authorizer: TenantAuthorizer(authenticator: Authenticator(settings: configuration.authentication)),
+            tenants: PostgresTenantRepository(pool: pool),
+            lock: PostgresOperationLock(pool: pool),
+            evolution: GuardedEvolution(configuration: configuration.evolution, breaker: breaker),
+            audit: PostgresAuditTrail(pool: pool, logger: logger),
+            tenantLimiter: KeyedLimiter(limit: configuration.maxEvolutionRequestsPerTenant),
+            statusChecks: SingleFlight(),
+            settings: FlowSettings(
+                qrWait: .milliseconds(configuration.qrWaitMilliseconds),
+                upstreamTimeout: .milliseconds(configuration.evolution.timeoutMilliseconds)),
+            clock: .system, logger: logger)
+        self.init(
+            router: Self.router(
+                whatsApp: dependencies,
+                checkDatabase: { () throws(PostgresError) in
+                    try pool.query("SELECT 1 FROM schema_migrations LIMIT 1", retryOnConnectionLoss: true)
+                }))
+    }
+}

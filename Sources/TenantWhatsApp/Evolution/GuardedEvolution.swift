@@ -1,0 +1,90 @@
+import Resilience
+import Runtime
+
+/// ``EvolutionAPI`` for the whole process: libcurl clients lent one call at a time, behind a circuit breaker.
+///
+/// A client (one libcurl handle, whose kept-alive connection the next call reuses) is taken from the idle ones
+/// or made, and given back after the call; the process holds at most as many as calls were ever in flight at once.
+/// Calls are refused at once, without a handle, while the breaker is open.
+final class GuardedEvolution: EvolutionAPI {
+    private let configuration: EvolutionConfiguration
+    private let breaker: CircuitBreaker
+    private let idleClients = ConditionLock<[EvolutionClient]>([])
+
+    /// Idle clients kept beyond this are closed: a burst leaves no pile of connections behind.
+    private static let maximumIdleClients = 32
+
+    init(configuration: EvolutionConfiguration, breaker: CircuitBreaker) {
+        self.configuration = configuration
+        self.breaker = breaker
+    }
+
+    var breakerState: String { breaker.state.rawValue }
+
+    func createInstance(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionCreatedInstance {
+        try call(deadline) { client throws(EvolutionError) in try client.createInstance(named: name) }
+    }
+
+    func connect(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionConnectResult {
+        try call(deadline) { client throws(EvolutionError) in try client.connect(instance: name) }
+    }
+
+    func connectionState(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionConnectionState {
+        try call(deadline) { client throws(EvolutionError) in try client.connectionState(instance: name) }
+    }
+
+    func logout(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) -> EvolutionLogoutResult
+    {
+        try call(deadline) { client throws(EvolutionError) in try client.logout(instance: name) }
+    }
+
+    func deleteInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
+        try call(deadline) { client throws(EvolutionError) in try client.deleteInstance(named: name) }
+    }
+
+    /// Runs one call on a lent client, if the breaker lets it through, and tells the breaker how it went.
+    private func call<Result>(
+        _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Result
+    ) throws(EvolutionError) -> Result {
+        let permit: CircuitBreaker.Permit
+        switch breaker.admit() {
+        case .allowed(let granted): permit = granted
+        case .refused(let retryAfter): throw .circuitOpen(retryAfter: retryAfter)
+        }
+        let client: EvolutionClient
+        do {
+            client = try borrowClient()
+        } catch {
+            permit.finish(.neutral)
+            throw error
+        }
+        defer { giveBack(client) }
+        client.deadline = deadline
+        do {
+            let result = try body(client)
+            permit.finish(.success)
+            return result
+        } catch {
+            permit.finish(error.indicatesOutage ? .failure : .success)
+            throw error
+        }
+    }
+
+    private func borrowClient() throws(EvolutionError) -> EvolutionClient {
+        if let idle = idleClients.withLock({ $0.popLast() }) { return idle }
+        return try EvolutionClient(configuration: configuration)
+    }
+
+    private func giveBack(_ client: EvolutionClient) {
+        client.deadline = nil
+        idleClients.withLock { idle in
+            if idle.count < Self.maximumIdleClients { idle.append(client) }
+        }
+    }
+}

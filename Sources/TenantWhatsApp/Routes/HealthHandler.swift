@@ -1,0 +1,11 @@
+import HTTPServer
+
+/// `GET /api/health` → 200 `{"status":"ok"}`: the process is up. Touches nothing else, so a load balancer can
+/// poll it cheaply.
+struct HealthHandler: RouteHandler {
+    func handle(
+        _ request: HTTPRequest, parameters: [String: String], context: RequestContext
+    ) throws(APIError) -> HTTPResponse {
+        .json(.ok, ["status": "ok"])
+    }
+}

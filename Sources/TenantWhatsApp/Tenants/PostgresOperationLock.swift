@@ -1,0 +1,36 @@
+import HTTPServer
+import Postgres
+
+/// ``OperationLock`` as a lease on the tenant's row: an owner and an expiry, taken and released by single
+/// statements, so no connection stays pinned while Evolution works and a killed responder's lease runs out.
+///
+/// Expiry is PostgreSQL's `now()`, never a host clock: hosts drift, the database is the one clock all share.
+struct PostgresOperationLock: OperationLock {
+    let pool: PostgresPool
+
+    func acquire(_ tenant: TenantID, for duration: Duration) throws(PostgresError) -> OperationLockAttempt {
+        let owner = RequestID.generate()
+        // A retry after a lost connection finds its own lease (the first attempt may have committed) and keeps it.
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET operation_owner = $2::text,
+                operation_expires_at = now() + $3::bigint * interval '1 millisecond'
+            WHERE id = $1::text
+                AND (operation_expires_at IS NULL OR operation_expires_at < now() OR operation_owner = $2::text)
+            RETURNING 1 AS taken
+            """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))], retryOnConnectionLoss: true)
+        if rows.first != nil { return .acquired(OperationLease(tenant: tenant, owner: owner)) }
+        let exists = try pool.query(
+            "SELECT 1 AS found FROM tenants WHERE id = $1", [tenant.rawValue], retryOnConnectionLoss: true)
+        return exists.first == nil ? .noSuchTenant : .held
+    }
+
+    func release(_ lease: OperationLease) {
+        // A failure here costs nothing but time: the lease runs out by itself.
+        _ = try? pool.query(
+            """
+            UPDATE tenants SET operation_owner = NULL, operation_expires_at = NULL
+            WHERE id = $1::text AND operation_owner = $2::text
+            """, [lease.tenant.rawValue, lease.owner], retryOnConnectionLoss: true)
+    }
+}

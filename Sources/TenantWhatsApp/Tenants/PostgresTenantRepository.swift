@@ -1,0 +1,80 @@
+import Postgres
+
+/// ``TenantRepository`` on the process's PostgreSQL pool: each call borrows a connection for one statement.
+struct PostgresTenantRepository: TenantRepository {
+    let pool: PostgresPool
+
+    func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
+        let rows = try pool.query(
+            """
+            SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
+            FROM tenants WHERE id = $1
+            """, [tenant.rawValue], retryOnConnectionLoss: true)
+        guard let row = rows.first else { return nil }
+        return TenantRecord(
+            id: tenant, instanceName: row["whatsapp_instance_name"],
+            status: row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:)),
+            instanceCreatedAt: row["created_at"])
+    }
+
+    func attachInstance(
+        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+    ) throws(PostgresError) -> String {
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
+                whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
+                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END, updated_at = now()
+            WHERE id = $1::text
+            RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
+            """, [tenant.rawValue, name, status.rawValue])
+        guard let createdAt = rows.first?["created_at"] else {
+            throw PostgresError(
+                kind: .queryFailed, message: "the tenant row disappeared before the instance was stored")
+        }
+        return createdAt
+    }
+
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+    ) throws(PostgresError) -> RecordedState? {
+        let rows = try pool.query(
+            """
+            UPDATE tenants AS t SET whatsapp_status = $3::text, whatsapp_checked_at = now(),
+                whatsapp_connected_at = CASE
+                    WHEN $3::text <> 'open' THEN NULL
+                    WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
+                    ELSE now() END,
+                updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
+            -- The row as it was: locked first, so concurrent checks see each other's state, never the same "before".
+            FROM (
+                SELECT id, whatsapp_status AS previous FROM tenants
+                WHERE id = $1::text AND whatsapp_instance_name = $2::text FOR UPDATE
+            ) AS before
+            WHERE t.id = before.id
+            RETURNING before.previous, \(SQLTime.iso("t.whatsapp_checked_at")) AS checked_at
+            """, [tenant.rawValue, name, status.rawValue])
+        guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
+        return RecordedState(
+            previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt)
+    }
+
+    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
+                whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), updated_at = now()
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text
+            """, [tenant.rawValue, name])
+        return rows.affectedRowCount == 1
+    }
+}
+
+/// Timestamps as the API writes them, computed by PostgreSQL.
+enum SQLTime {
+    /// A timestamptz column as ISO 8601 UTC with milliseconds (`2025-08-27T14:03:11.532Z`), whatever the session's
+    /// TimeZone and DateStyle.
+    static func iso(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    }
+}

@@ -1,0 +1,35 @@
+import Postgres
+
+/// The `tenants` rows as the WhatsApp flows read and write them: one short statement per call, never held
+/// across an upstream call.
+///
+/// Every write is conditional on the instance name it expects, so a request that lost a race (another process
+/// detached or replaced the instance meanwhile) changes nothing instead of overwriting newer state.
+protocol TenantRepository: Sendable {
+    /// The tenant's row, or nil when the SaaS has no such tenant.
+    func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord?
+
+    /// Stores `name` as the tenant's instance in state `status`; returns its creation time (ISO 8601).
+    ///
+    /// Throws when the row is gone or the write fails: the caller then owns an upstream instance nobody records,
+    /// and must compensate.
+    func attachInstance(
+        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+    ) throws(PostgresError) -> String
+
+    /// Records the state just observed for the tenant's instance `name`; nil when the tenant no longer has it.
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+    ) throws(PostgresError) -> RecordedState?
+
+    /// Forgets the tenant's instance `name`; false when the tenant no longer had it.
+    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool
+}
+
+/// What ``TenantRepository/recordState(_:of:for:)`` found and wrote.
+struct RecordedState: Sendable, Equatable {
+    /// The state recorded before this observation (nil: none yet).
+    let previous: EvolutionConnectionState?
+    /// When the state was checked, ISO 8601.
+    let checkedAt: String
+}

@@ -1,0 +1,66 @@
+import HTTPServer
+import Postgres
+
+/// `DELETE /api/tenants/{tenantId}/whatsapp/disconnect`: deletes the tenant's instance upstream, then forgets it,
+/// so that another number can be connected.
+///
+/// Evolution 2.x logs an open instance out itself on delete; a server that demands a logout first (v1's 400 "needs
+/// to be disconnected") gets one. An instance already gone upstream is still forgotten (200). When Evolution fails,
+/// the database row stays as it was: nothing is forgotten that still exists.
+struct DisconnectHandler: RouteHandler {
+    let dependencies: WhatsAppDependencies
+
+    func handle(
+        _ request: HTTPRequest, parameters: [String: String], context: RequestContext
+    ) throws(APIError) -> HTTPResponse {
+        let tenant = try dependencies.authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
+        let flow = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.operationBudget)
+        var instanceName: String?
+        do {
+            let outcome = try flow.withinTenantCap(tenant) { () throws(APIError) in
+                try flow.whileHoldingLock(on: tenant) { () throws(APIError) in
+                    let found = try flow.database("find") { () throws(PostgresError) in
+                        try dependencies.tenants.find(tenant)
+                    }
+                    guard let record = found else { throw APIError(.tenantNotFound) }
+                    guard let name = record.instanceName else { throw APIError(.instanceNotFound) }
+                    instanceName = name
+                    let outcome = try deleteInstance(named: name, flow: flow)
+                    _ = try flow.database("detachInstance") { () throws(PostgresError) in
+                        try dependencies.tenants.detachInstance(name, from: tenant)
+                    }
+                    return outcome
+                }
+            }
+            flow.audit(.disconnect, tenant: tenant, outcome: outcome, instanceName: instanceName)
+            return WhatsAppResponses.disconnected(
+                tenant: tenant, instanceName: instanceName ?? "", at: dependencies.clock.timestamp())
+        } catch {
+            flow.audit(.disconnect, tenant: tenant, outcome: "failed", error: error, instanceName: instanceName)
+            throw error
+        }
+    }
+
+    /// Deletes `name` upstream; returns `disconnected`, or `already_gone` when Evolution no longer knew it.
+    private func deleteInstance(named name: String, flow: WhatsAppFlow) throws(APIError) -> String {
+        let deleted = flow.attemptUpstream("deleteInstance") { evolution, deadline throws(EvolutionError) in
+            try evolution.deleteInstance(named: name, deadline: deadline)
+        }
+        switch deleted {
+        case .success:
+            return "disconnected"
+        case .failure(.notFound):
+            return "already_gone"
+        case .failure(.needsLogout):
+            _ = try flow.upstream("logout") { evolution, deadline throws(EvolutionError) in
+                try evolution.logout(instance: name, deadline: deadline)
+            }
+            try flow.upstream("deleteInstance") { evolution, deadline throws(EvolutionError) in
+                try evolution.deleteInstance(named: name, deadline: deadline)
+            }
+            return "disconnected"
+        case .failure(let error):
+            throw flow.upstreamFailure(error)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// The time limits of the WhatsApp flows, from the configuration.
+struct FlowSettings: Sendable, Equatable {
+    /// How long connect keeps asking for a QR code that is not there yet (`EVOLUTION_QR_WAIT_MS`).
+    var qrWait: Duration
+    /// The pause between two QR polls.
+    var qrPollInterval: Duration = .milliseconds(500)
+    /// How long connect or disconnect may take in all: every upstream call of the request shares it, and it stays
+    /// under nginx's `fastcgi_read_timeout` (60 s), so a slow Evolution is answered by the app's own 504.
+    var operationBudget: Duration
+    /// How long status may take in all.
+    var statusBudget: Duration = FlowSettings.requestBudget
+
+    /// The most any request may take: 50 s, under nginx's 60 s.
+    static let requestBudget: Duration = .seconds(50)
+    /// How much longer the tenant's lease lasts than the operation holding it: a killed holder's lease runs out
+    /// this long after the operation would have ended anyway.
+    static let leaseMargin: Duration = .seconds(5)
+
+    /// The settings for a QR wait and a per-call upstream deadline: an operation is at most a QR wait and three
+    /// calls (state, create, delete), and never more than ``requestBudget``.
+    init(qrWait: Duration, upstreamTimeout: Duration) {
+        self.qrWait = qrWait
+        self.operationBudget = min(Self.requestBudget, qrWait + upstreamTimeout * 3)
+    }
+
+    /// How long the tenant's lock is taken for: longer than the operation's own deadline.
+    var leaseDuration: Duration { operationBudget + Self.leaseMargin }
+}

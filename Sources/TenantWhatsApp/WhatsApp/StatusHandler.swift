@@ -1,0 +1,64 @@
+import HTTPServer
+import Postgres
+
+/// `GET /api/tenants/{tenantId}/whatsapp/status`: Evolution's state of the tenant's instance.
+///
+/// The state is recorded in the database (and when it opened); a change of state adds an audit row. A stored
+/// instance that Evolution no longer knows is forgotten, so the next connect starts clean: `not_created`.
+/// Concurrent checks of one tenant in this process share one upstream call and its answer.
+struct StatusHandler: RouteHandler {
+    let dependencies: WhatsAppDependencies
+
+    func handle(
+        _ request: HTTPRequest, parameters: [String: String], context: RequestContext
+    ) throws(APIError) -> HTTPResponse {
+        let tenant = try dependencies.authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
+        let flow = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.statusBudget)
+        let found = try flow.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
+        guard let record = found else { throw APIError(.tenantNotFound) }
+        guard let name = record.instanceName else {
+            return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
+        }
+        let shared = dependencies.statusChecks.run(tenant, deadline: flow.deadline) {
+            Result { () throws(APIError) in try flow.withinTenantCap(tenant) { () throws(APIError) in
+                try check(name, of: tenant, flow: flow)
+            } }
+        }
+        let result: Result<StatusCheck, APIError>
+        switch shared {
+        case .led(let outcome): result = outcome
+        case .joined(let outcome):
+            context.logMetadata["sharedCheck"] = .stringConvertible(true)
+            result = outcome
+        case .timedOut: throw APIError(.upstreamTimeout)
+        }
+        switch try result.get() {
+        case .observed(let state, let instanceName, let checkedAt):
+            return WhatsAppResponses.status(state, instanceName: instanceName, tenant: tenant, lastCheck: checkedAt)
+        case .gone:
+            return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
+        }
+    }
+
+    /// Asks Evolution for the instance's state and records what it says.
+    private func check(_ name: String, of tenant: TenantID, flow: WhatsAppFlow) throws(APIError) -> StatusCheck {
+        let state = flow.attemptUpstream("connectionState") { evolution, deadline throws(EvolutionError) in
+            try evolution.connectionState(instance: name, deadline: deadline)
+        }
+        switch state {
+        case .success(let state):
+            let checkedAt = try flow.recordObservedState(state, of: name, for: tenant)
+            return .observed(state, instanceName: name, checkedAt: checkedAt)
+        case .failure(.notFound):
+            let detached = try flow.database("detachInstance") { () throws(PostgresError) in
+                try dependencies.tenants.detachInstance(name, from: tenant)
+            }
+            if detached {
+                flow.audit(.stateChange, tenant: tenant, outcome: "instance_gone", instanceName: name)
+            }
+            return .gone
+        case .failure(let error):
+            throw flow.upstreamFailure(error)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import HTTPServer
+import Postgres
+
+/// One request's view of the dependencies: every database and upstream call timed on its log line, every upstream
+/// call bounded by the request's one deadline, and failures turned into the envelope.
+struct WhatsAppFlow {
+    let dependencies: WhatsAppDependencies
+    let context: RequestContext
+    /// When the request must have its answer; every upstream call gets what is left of it.
+    let deadline: ContinuousClock.Instant
+
+    /// A flow for the request of `context`, with `budget` from when the request arrived.
+    init(_ dependencies: WhatsAppDependencies, context: RequestContext, budget: Duration) {
+        self.dependencies = dependencies
+        self.context = context
+        self.deadline = context.startedAt + budget
+    }
+
+    /// Runs one Evolution call named `name`; its failure becomes the envelope.
+    func upstream<Success>(
+        _ name: String, _ call: (any EvolutionAPI, ContinuousClock.Instant) throws(EvolutionError) -> Success
+    ) throws(APIError) -> Success {
+        switch attemptUpstream(name, call) {
+        case .success(let result): return result
+        case .failure(let error): throw upstreamFailure(error)
+        }
+    }
+
+    /// Runs one Evolution call like ``upstream(_:_:)`` but hands its failure back, for the flows where some failures
+    /// are answers (404: the instance is gone; 403: the name is taken).
+    func attemptUpstream<Success>(
+        _ name: String, _ call: (any EvolutionAPI, ContinuousClock.Instant) throws(EvolutionError) -> Success
+    ) -> Result<Success, EvolutionError> {
+        let started = ContinuousClock.now
+        do {
+            let result = try call(dependencies.evolution, deadline)
+            context.recordCall("evolution." + name, duration: .now - started, outcome: "ok")
+            return .success(result)
+        } catch {
+            context.recordCall("evolution." + name, duration: .now - started, outcome: error.description)
+            return .failure(error)
+        }
+    }
+
+    /// The envelope for an upstream failure the flow does not handle; a refused key is also an alert in the log.
+    func upstreamFailure(_ error: EvolutionError) -> APIError {
+        if error == .unauthorized {
+            dependencies.logger.error(
+                "Evolution refused EVOLUTION_API_KEY: check the key (answered 502 upstream_error)")
+        }
+        return APIError(upstream: error)
+    }
+
+    /// Runs one database call (one statement on a pooled connection); its failure becomes 503
+    /// `database_unavailable`.
+    func database<Success>(
+        _ name: String, _ call: () throws(PostgresError) -> Success
+    ) throws(APIError) -> Success {
+        let started = ContinuousClock.now
+        do {
+            let result = try call()
+            context.recordCall("db." + name, duration: .now - started, outcome: "ok")
+            return result
+        } catch {
+            context.recordCall("db." + name, duration: .now - started, outcome: error.description)
+            throw APIError(database: error)
+        }
+    }
+
+    /// Runs `body` as one of the tenant's at most `EVOLUTION_MAX_PER_TENANT` Evolution-bound requests in this
+    /// process; 429 `rate_limited` at once beyond that.
+    func withinTenantCap<Success>(
+        _ tenant: TenantID, _ body: () throws(APIError) -> Success
+    ) throws(APIError) -> Success {
+        guard dependencies.tenantLimiter.tryAcquire(tenant) else {
+            context.logMetadata["limited"] = "EVOLUTION_MAX_PER_TENANT"
+            throw APIError.rateLimited()
+        }
+        defer { dependencies.tenantLimiter.release(tenant) }
+        return try body()
+    }
+
+    /// Runs `body` holding the tenant's operation lock (a lease in PostgreSQL, shared by every process and host):
+    /// 409 `operation_in_progress` when another request holds it, 404 `tenant_not_found` without the tenant.
+    func whileHoldingLock<Success>(
+        on tenant: TenantID, _ body: () throws(APIError) -> Success
+    ) throws(APIError) -> Success {
+        let attempt = try database("lock") { () throws(PostgresError) in
+            try dependencies.lock.acquire(tenant, for: dependencies.settings.leaseDuration)
+        }
+        switch attempt {
+        case .acquired(let lease):
+            defer { dependencies.lock.release(lease) }
+            return try body()
+        case .held: throw APIError.operationInProgress()
+        case .noSuchTenant: throw APIError(.tenantNotFound)
+        }
+    }
+
+    /// Records `state` as observed for the tenant's instance `name`, with an audit row when it changed; returns the
+    /// check time (ISO 8601).
+    @discardableResult
+    func recordObservedState(
+        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID
+    ) throws(APIError) -> String {
+        let recorded = try database("recordState") { () throws(PostgresError) in
+            try dependencies.tenants.recordState(state, of: name, for: tenant)
+        }
+        guard let recorded else { return dependencies.clock.timestamp() }
+        if recorded.previous != state {
+            audit(.stateChange, tenant: tenant, outcome: state.rawValue, instanceName: name)
+        }
+        return recorded.checkedAt
+    }
+
+    /// Appends an audit row for this request.
+    func audit(
+        _ action: AuditEntry.Action, tenant: TenantID, outcome: String, error: APIError? = nil, instanceName: String?
+    ) {
+        dependencies.audit.record(
+            AuditEntry(
+                tenant: tenant, action: action, outcome: outcome, errorCode: error?.code, instanceName: instanceName,
+                requestID: context.requestID, duration: .now - context.startedAt))
+    }
+}
