@@ -20,7 +20,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Thin Swift owners of the C handles; they know nothing of HTTP or of the product.
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "Runtime", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "FastCGI", dependencies: ["CFastCGI", "Runtime", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Runtime"]),
         .target(name: "JSON"),
         // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
@@ -70,11 +71,14 @@ let package = Package(
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "FastCGI", "EvolutionSimulator"]
+            dependencies: [
+                "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "FastCGI", "EvolutionSimulator",
+                "Resilience", "Runtime", "Postgres",
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "JSON", "JWT", "COpenSSL", "HTTPClient", "TenantWhatsApp"]
+            dependencies: ["Postgres", "JSON", "JWT", "COpenSSL", "HTTPClient", "TenantWhatsApp", "Runtime"]
         ),
     ],
     swiftLanguageModes: [.v6]

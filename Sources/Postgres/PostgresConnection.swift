@@ -3,7 +3,7 @@ import CLibPQ
 /// The single owner of one libpq connection (`PGconn`).
 ///
 /// Not `Sendable`: libpq allows one thread at a time per connection, so each worker thread owns its own
-/// (see ``PostgresSession``). Parameters and results travel as text and are copied into Swift values at once;
+/// (see ``PostgresPool``). Parameters and results travel as text and are copied into Swift values at once;
 /// no pointer into libpq outlives the call that produced it.
 public final class PostgresConnection {
     private let handle: OpaquePointer

@@ -47,10 +47,9 @@ struct ServeCommand: ParsableCommand {
             let listener = try FastCGIListener.make(socketPath: socket)
             let server = FastCGIServer(
                 listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
-            try server.run {
-                FastCGIHTTPBridge(
-                    responder: Application(configuration: configuration, logger: logger), logger: logger)
-            }
+            // One application for the process: its pool, breaker and limits are shared by every worker thread.
+            let application = Application(configuration: configuration, logger: logger)
+            try server.run { FastCGIHTTPBridge(responder: application, logger: logger) }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])
             writeToStandardError("tenant-whatsapp serve: \(error.description)")

@@ -4,16 +4,24 @@
 /// libcurl clients behind a circuit breaker); unit tests pass an in-memory fake.
 protocol EvolutionAPI: Sendable {
     /// `POST /instance/create` (see ``EvolutionClient/createInstance(named:)``).
-    func createInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    func createInstance(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError)
         -> EvolutionCreatedInstance
     /// `GET /instance/connect/{name}`: a QR code, pending, or the state when already open.
-    func connect(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    func connect(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError)
         -> EvolutionConnectResult
     /// `GET /instance/connectionState/{name}`.
-    func connectionState(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    func connectionState(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError)
         -> EvolutionConnectionState
     /// `DELETE /instance/logout/{name}`.
-    func logout(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    func logout(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError)
         -> EvolutionLogoutResult
     /// `DELETE /instance/delete/{name}`.
     func deleteInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)

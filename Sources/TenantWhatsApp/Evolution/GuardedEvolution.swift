@@ -39,8 +39,9 @@ final class GuardedEvolution: EvolutionAPI {
         try call(deadline) { client throws(EvolutionError) in try client.connectionState(instance: name) }
     }
 
-    func logout(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) -> EvolutionLogoutResult
-    {
+    func logout(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionLogoutResult {
         try call(deadline) { client throws(EvolutionError) in try client.logout(instance: name) }
     }
 
@@ -52,11 +53,17 @@ final class GuardedEvolution: EvolutionAPI {
     private func call<Result>(
         _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Result
     ) throws(EvolutionError) -> Result {
-        let permit: CircuitBreaker.Permit
-        switch breaker.admit() {
-        case .allowed(let granted): permit = granted
+        let admission = breaker.admit()
+        switch consume admission {
         case .refused(let retryAfter): throw .circuitOpen(retryAfter: retryAfter)
+        case .allowed(let permit): return try call(deadline, permit: permit, body)
         }
+    }
+
+    private func call<Result>(
+        _ deadline: ContinuousClock.Instant, permit: consuming CircuitBreaker.Permit,
+        _ body: (EvolutionClient) throws(EvolutionError) -> Result
+    ) throws(EvolutionError) -> Result {
         let client: EvolutionClient
         do {
             client = try borrowClient()

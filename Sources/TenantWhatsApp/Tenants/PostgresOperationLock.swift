@@ -18,7 +18,8 @@ struct PostgresOperationLock: OperationLock {
             WHERE id = $1::text
                 AND (operation_expires_at IS NULL OR operation_expires_at < now() OR operation_owner = $2::text)
             RETURNING 1 AS taken
-            """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))], retryOnConnectionLoss: true)
+            """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))],
+            retryOnConnectionLoss: true)
         if rows.first != nil { return .acquired(OperationLease(tenant: tenant, owner: owner)) }
         let exists = try pool.query(
             "SELECT 1 AS found FROM tenants WHERE id = $1", [tenant.rawValue], retryOnConnectionLoss: true)

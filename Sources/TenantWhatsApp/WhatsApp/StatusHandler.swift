@@ -20,9 +20,11 @@ struct StatusHandler: RouteHandler {
             return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
         }
         let shared = dependencies.statusChecks.run(tenant, deadline: flow.deadline) {
-            Result { () throws(APIError) in try flow.withinTenantCap(tenant) { () throws(APIError) in
-                try check(name, of: tenant, flow: flow)
-            } }
+            Result { () throws(APIError) in
+                try flow.withinTenantCap(tenant) { () throws(APIError) in
+                    try check(name, of: tenant, flow: flow)
+                }
+            }
         }
         let result: Result<StatusCheck, APIError>
         switch shared {

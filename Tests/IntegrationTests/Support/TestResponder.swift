@@ -29,16 +29,18 @@ final class TestResponder: @unchecked Sendable {
     /// `JWT_SECRET` = ``TestTokens/secret`` unless `environment` configures a JWT key itself, and
     /// ``unusedEvolutionURL`` / ``unusedEvolutionKey`` unless it sets `EVOLUTION_API_URL` / `EVOLUTION_API_KEY`.
     static func start(
-        in directory: URL, environment: [String: String], threads: Int = 4, name: String = "fcgi"
+        in directory: URL, environment: [String: String], threads: Int = 4, maxRequests: Int? = nil,
+        name: String = "fcgi"
     ) throws -> TestResponder {
         let socketPath = directory.appendingPathComponent("\(name).sock").path
         let logFile = directory.appendingPathComponent("\(name).log")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
-        process.arguments = [
-            "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary, "serve",
-            "--threads", String(threads),
-        ]
+        process.arguments =
+            [
+                "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary, "serve",
+                "--threads", String(threads),
+            ] + (maxRequests.map { ["--max-requests", String($0)] } ?? [])
         var fullEnvironment = environment
         if environment["JWT_SECRET"] == nil && environment["JWT_PUBLIC_KEY_FILE"] == nil {
             // The responder refuses to start without a JWT key; tests that don't care get the test secret.
@@ -74,6 +76,25 @@ final class TestResponder: @unchecked Sendable {
     /// Sends SIGTERM without waiting.
     func sendTerminate() {
         kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would, and waits for it: nothing runs its clean-up.
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// How many connections wait in the listening socket's backlog, accepted by the kernel but not yet by the
+    /// responder (`ss`'s Recv-Q of a listening unix socket).
+    func queuedConnections() throws -> Int {
+        let result = try Subprocess.run(["/usr/bin/ss", "-xlnH", "src", socketPath])
+        guard result.succeeded else { throw TestFailure("ss failed: \(result.error)") }
+        let fields = result.output.split(whereSeparator: \.isWhitespace)
+        // Netid State Recv-Q Send-Q Local Port Peer Port
+        guard fields.count >= 3, let queued = Int(fields[2]) else {
+            throw TestFailure("cannot read the backlog of \(socketPath) from: \(result.output)")
+        }
+        return queued
     }
 
     /// Waits for the process to exit and returns its exit status.

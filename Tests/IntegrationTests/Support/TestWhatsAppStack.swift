@@ -22,17 +22,20 @@ final class TestWhatsAppStack: @unchecked Sendable {
     let databaseURL: String
     /// The database's name on ``TestPostgres/shared``.
     let databaseName: String
+    /// What each responder was started with (to start another one like it).
+    let responderEnvironment: [String: String]
     let responders: [TestResponder]
     let nginx: TestNginx
 
     private init(
         sim: TestEvolutionSim, directory: URL, databaseURL: String, databaseName: String,
-        responders: [TestResponder], nginx: TestNginx
+        responderEnvironment: [String: String], responders: [TestResponder], nginx: TestNginx
     ) {
         self.sim = sim
         self.directory = directory
         self.databaseURL = databaseURL
         self.databaseName = databaseName
+        self.responderEnvironment = responderEnvironment
         self.responders = responders
         self.nginx = nginx
     }
@@ -43,7 +46,7 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// `environment` is added to each responder's (and wins): `EVOLUTION_API_URL` at a closed port, a wrong
     /// `EVOLUTION_API_KEY`, another `EVOLUTION_TIMEOUT_MS`…
     static func start(
-        sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4,
+        sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4, maxRequests: Int? = nil,
         environment: [String: String] = [:]
     ) throws -> TestWhatsAppStack {
         let databaseURL = try TestPostgres.shared.createDatabase("\(label)_\(UInt32.random(in: 0...UInt32.max))")
@@ -60,13 +63,14 @@ final class TestWhatsAppStack: @unchecked Sendable {
             for index in 1...max(1, responderCount) {
                 responders.append(
                     try TestResponder.start(
-                        in: directory, environment: responderEnvironment, threads: threads, name: "fcgi\(index)"))
+                        in: directory, environment: responderEnvironment, threads: threads, maxRequests: maxRequests,
+                        name: "fcgi\(index)"))
             }
             let nginx = try TestNginx.start(
                 in: directory, socketPaths: responders.map(\.socketPath), environment: Self.nginxEnvironment)
             return TestWhatsAppStack(
                 sim: sim, directory: directory, databaseURL: databaseURL, databaseName: databaseName,
-                responders: responders, nginx: nginx)
+                responderEnvironment: responderEnvironment, responders: responders, nginx: nginx)
         } catch {
             responders.forEach { $0.terminate() }
             try? FileManager.default.removeItem(at: directory)
