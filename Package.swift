@@ -26,9 +26,15 @@ let package = Package(
         .target(name: "JSON"),
         // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
         .target(name: "Runtime"),
-        .target(name: "JWT", dependencies: ["COpenSSL", "JSON"]),
+        .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Resilience", dependencies: ["Runtime"]),
+
+        // One JSON line per log record, to standard error or a file.
+        .target(
+            name: "StructuredLogging",
+            dependencies: ["JSON", "Runtime", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // FastCGI requests as HTTP requests and responses, routing and request logging.
         .target(
@@ -40,14 +46,14 @@ let package = Package(
         .target(
             name: "TenantWhatsApp",
             dependencies: [
-                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime",
+                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime", "StructuredLogging",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "tenant-whatsapp",
             dependencies: [
-                "TenantWhatsApp", "HTTPServer",
+                "TenantWhatsApp", "HTTPServer", "FastCGI", "Postgres", "Runtime", "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,29 +62,31 @@ let package = Package(
         // The Evolution API simulator: its behaviour as a library (unit-testable), served by a thin executable.
         .target(
             name: "EvolutionSimulator",
-            dependencies: ["HTTPServer", "JSON", "HTTPClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HTTPServer", "JSON", "HTTPClient", "Runtime", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "evolution-sim",
             dependencies: [
-                "EvolutionSimulator", "HTTPServer", "FastCGI",
+                "EvolutionSimulator", "HTTPServer", "FastCGI", "Runtime", "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
-        .testTarget(name: "JWTTests", dependencies: ["JWT", "JSON", "COpenSSL"]),
+        .testTarget(name: "JWTTests", dependencies: ["JWT", "COpenSSL"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "FastCGI", "EvolutionSimulator",
+                "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "EvolutionSimulator",
                 "Resilience", "Runtime", "Postgres",
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "JSON", "JWT", "COpenSSL", "HTTPClient", "TenantWhatsApp", "Runtime"]
+            dependencies: ["Postgres", "COpenSSL", "HTTPClient", "TenantWhatsApp", "Runtime"]
         ),
     ],
     swiftLanguageModes: [.v6]

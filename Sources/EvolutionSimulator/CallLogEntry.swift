@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// One Evolution call the simulator received, for `GET /_sim/calls`. Holds no header, body or query string, so
 /// no key can ever be read back from it.

@@ -1,5 +1,6 @@
 import HTTPServer
 import Logging
+import Runtime
 import Synchronization
 
 /// A faithful simulator of the Evolution API v2.3.x instance routes (evolution-api.md), with a control API under

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// One instance in the simulator's memory.
 struct SimulatedInstance: Sendable {

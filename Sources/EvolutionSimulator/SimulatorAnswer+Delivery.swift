@@ -1,5 +1,5 @@
-import Glibc
 import HTTPServer
+import Runtime
 
 extension SimulatorAnswer {
     /// Waits for ``delay``, then writes the reply through `write`, which returns false once the web server has
@@ -42,10 +42,6 @@ extension SimulatorAnswer {
 
     /// Sleeps the calling worker thread (a delay is meant to hold the request, and the thread, that long).
     static func sleep(_ duration: Duration) {
-        guard duration > .zero else { return }
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        Pause.for(duration)
     }
 }

@@ -1,4 +1,5 @@
 import HTTPServer
+import Runtime
 
 /// How the simulator behaves: read from `SIM_*` environment variables at start, changed at run time through
 /// `PUT /_sim/settings`, restored by `POST /_sim/reset`.

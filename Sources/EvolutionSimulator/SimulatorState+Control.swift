@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// The control API under `/_sim/` (not Evolution's): drive phones, inject faults, read the call log, reset.
 /// Answers are `{"ok":true,…}` or `{"error":"…"}`. Nothing it shows holds the global key.

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 extension SimulatorState {
     /// `POST /instance/create` → 201, after the name-taken guard (403, before the key), the key (global only:

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// Evolution's routes, in the order its middleware runs: the JSON body parser, then per route the
 /// instance-exists guard (404), the name-taken guard on create (403), the key guard (401), then validation (400).

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// The connection lifecycle: socket start, QR codes, scan, close, logout and delete, each with Evolution's webhooks.
 extension SimulatorState {

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// Everything the simulator remembers: instances, settings, faults, the call log, the webhooks it received, and
 /// the webhooks waiting to be sent. A value type, guarded by one lock in ``EvolutionSimulator``; every method takes

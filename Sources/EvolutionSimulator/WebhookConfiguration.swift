@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// An instance's webhook, from create's `webhook` object or `POST /webhook/set/{name}`.
 struct WebhookConfiguration: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import HTTPClient
 import Logging
+import Runtime
 import Synchronization
 
 /// Sends queued webhooks from a background thread with its own ``HTTPClient``, retrying failures: up to the

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// The `data` of the webhook events the simulator sends (evolution-api.md §6).
 enum WebhookEvent {

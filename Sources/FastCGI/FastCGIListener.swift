@@ -1,5 +1,5 @@
-import CFastCGI
-import Glibc
+internal import CFastCGI
+internal import Glibc
 
 /// The listening socket a responder accepts FastCGI connections on.
 ///

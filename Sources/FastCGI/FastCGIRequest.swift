@@ -1,4 +1,4 @@
-import CFastCGI
+internal import CFastCGI
 
 /// One accepted FastCGI request, valid only while its handler runs.
 ///

@@ -1,5 +1,5 @@
-import CFastCGI
-import Glibc
+internal import CFastCGI
+internal import Glibc
 import Logging
 import Runtime
 

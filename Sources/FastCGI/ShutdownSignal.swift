@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 import Runtime
 
 /// The write end of the pipe that SIGTERM/SIGINT wake the server through (self-pipe trick).

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// An HTTP/1.1 client on one libcurl easy handle, for one thread.
 ///

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// Why an exchange failed, with libcurl's code where libcurl reported it.
 ///

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// The owner of a `curl_slist` of request header lines, freed in `deinit` (so on every path, failures included).
 ///

@@ -23,20 +23,15 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
 
     /// Reads, answers and logs one request.
     public func handle(_ fastCGIRequest: borrowing FastCGIRequest) {
-        let parameters = fastCGIRequest.parameters()
-        var request = HTTPRequest(fastCGIParameters: parameters)
+        let reading = HTTPRequest.read(from: fastCGIRequest, bodyLimit: bodyLimit)
+        let request = reading.request
         let context = RequestContext(requestID: request.requestID)
-        let declaredLength = HTTPRequest.declaredContentLength(in: parameters)
-        var response: HTTPResponse
-        switch fastCGIRequest.readBody(declaredLength: declaredLength, limit: bodyLimit) {
-        case .complete(let body):
-            request.body = body
-            response = responder.respond(to: request, context: context)
-        case .tooLarge:
-            response = responder.respond(to: .payloadTooLarge(limit: bodyLimit), request: request, context: context)
-        case .truncated:
-            response = responder.respond(to: .incompleteBody, request: request, context: context)
-        }
+        var response =
+            if let failure = reading.failure {
+                responder.respond(to: failure, request: request, context: context)
+            } else {
+                responder.respond(to: request, context: context)
+            }
         response.headers.replace(name: "X-Request-Id", value: context.requestID)
         let delivered = fastCGIRequest.write(response.serializedForCGI())
         log(request: request, response: response, context: context, delivered: delivered)

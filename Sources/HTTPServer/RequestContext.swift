@@ -37,8 +37,6 @@ public final class RequestContext {
 
     /// A duration in milliseconds, rounded to microseconds.
     public static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        return Double(microseconds) / 1000
+        (duration / .microseconds(1)).rounded(.towardZero) / 1000
     }
 }

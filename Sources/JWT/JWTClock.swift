@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Runtime
 
 /// Where a verifier reads the current time, in whole seconds since the Unix epoch.
 ///
@@ -16,7 +12,7 @@ public struct JWTClock: Sendable {
     }
 
     /// The system's real-time clock.
-    public static let system = JWTClock { Int(time(nil)) }
+    public static let system = JWTClock { Int(Timestamp.now().millisecondsSinceEpoch / 1000) }
 
     /// A clock that always answers `seconds`.
     public static func fixed(at seconds: Int) -> JWTClock {

@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 extension JWTVerificationKey {
     /// Whether `signature` signs `signingInput` (the ASCII `header.payload`) under this key and its algorithm.

@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// The one key a deployment verifies tokens with: an HS256 secret, or an RS256 / ES256 public key read from PEM.
 ///

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// What the connection owner needs to know about a connection string before handing it to libpq: is it
 /// well-formed, and which secret must never appear in an error message.

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// The single owner of one libpq connection (`PGconn`).
 ///

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// The single owner of one `PGresult`: read it, then let it go, and it is cleared exactly once.
 ///

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// State shared between threads, behind one mutex, with a condition variable to wait for changes of it.
 ///

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Blocking the calling thread for a while: the one place the product calls `nanosleep`.
 public enum Pause {

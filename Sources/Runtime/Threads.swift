@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Starting threads: the one place the product calls `pthread_create`.
 public enum Threads {

@@ -3,6 +3,8 @@ import EvolutionSimulator
 import FastCGI
 import HTTPServer
 import Logging
+import Runtime
+import StructuredLogging
 
 /// `evolution-sim serve [--socket PATH] [--threads N] [--max-requests N]`: the simulator as a FastCGI responder.
 struct ServeCommand: ParsableCommand {

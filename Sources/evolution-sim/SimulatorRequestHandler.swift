@@ -22,19 +22,14 @@ final class SimulatorRequestHandler: FastCGIRequestHandler {
 
     func handle(_ fastCGIRequest: borrowing FastCGIRequest) {
         let started = ContinuousClock.now
-        let parameters = fastCGIRequest.parameters()
-        var request = HTTPRequest(fastCGIParameters: parameters)
-        let declaredLength = HTTPRequest.declaredContentLength(in: parameters)
-        let answer: SimulatorAnswer
-        switch fastCGIRequest.readBody(declaredLength: declaredLength, limit: Self.bodyLimit) {
-        case .complete(let body):
-            request.body = body
-            answer = simulator.answer(to: request)
-        case .tooLarge:
-            answer = simulator.answer(to: .payloadTooLarge(limit: Self.bodyLimit), request: request)
-        case .truncated:
-            answer = simulator.answer(to: .incompleteBody, request: request)
-        }
+        let reading = HTTPRequest.read(from: fastCGIRequest, bodyLimit: Self.bodyLimit)
+        let request = reading.request
+        let answer =
+            if let failure = reading.failure {
+                simulator.answer(to: failure, request: request)
+            } else {
+                simulator.answer(to: request)
+            }
         var delivered = true
         answer.deliver { bytes in
             delivered = fastCGIRequest.write(bytes)

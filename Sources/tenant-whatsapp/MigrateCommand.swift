@@ -1,6 +1,7 @@
 import ArgumentParser
 import HTTPServer
 import Postgres
+import Runtime
 import TenantWhatsApp
 
 /// `tenant-whatsapp migrate`: applies the pending SQL migrations to the database named by `DATABASE_URL`.

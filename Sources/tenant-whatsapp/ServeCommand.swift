@@ -1,8 +1,9 @@
 import ArgumentParser
 import FastCGI
-import Glibc
 import HTTPServer
 import Logging
+import Runtime
+import StructuredLogging
 import TenantWhatsApp
 
 /// `tenant-whatsapp serve [--socket PATH] [--threads N] [--max-requests N]`: the FastCGI responder.

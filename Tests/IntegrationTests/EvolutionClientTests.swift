@@ -175,27 +175,6 @@ final class EvolutionClientTests {
         #expect(throws: EvolutionError.nameInUse) { try evolution.createInstance(named: name) }
     }
 
-    @Test func restartIsAPostAndAnswersTheStateOfAnOpenInstance() throws {
-        let evolution = try client()
-        let name = uniqueName()
-        _ = try evolution.createInstance(named: name)
-        try sim.scan(instance: name)
-        #expect(try evolution.restart(instance: name) == .state(.open))
-        let call = try #require(try sim.callLog().last)
-        #expect(call["method"] as? String == "POST")
-        #expect(call["path"] as? String == "/instance/restart/\(name)")
-    }
-
-    @Test func restartOfAClosedInstanceIsA200FailureAndSoABadResponse() throws {
-        let evolution = try client()
-        let name = uniqueName()
-        _ = try evolution.createInstance(named: name)
-        try sim.drop(instance: name)
-        #expect(throws: EvolutionError.badResponse(.failureReported(message: "[object Object]"))) {
-            try evolution.restart(instance: name)
-        }
-    }
-
     // MARK: - fetchInstances
 
     @Test func fetchInstancesListsEveryInstanceOrTheOneNamed() throws {
@@ -225,7 +204,6 @@ final class EvolutionClientTests {
         #expect(throws: EvolutionError.unauthorized) { try wrong.connectionState(instance: name) }
         #expect(throws: EvolutionError.unauthorized) { try wrong.logout(instance: name) }
         #expect(throws: EvolutionError.unauthorized) { try wrong.deleteInstance(named: name) }
-        #expect(throws: EvolutionError.unauthorized) { try wrong.restart(instance: name) }
         #expect(throws: EvolutionError.unauthorized) { try wrong.fetchInstances() }
     }
 

@@ -31,7 +31,7 @@ struct GracefulShutdownTests {
         try Wait.until("\(inFlight) requests wait on the lock") {
             let rows = try observer.query(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tenant-whatsapp' "
-                    + "AND wait_event_type = 'Lock'")
+                    + "AND wait_event_type = 'Lock' AND datname = current_database()")
             return rows.rows.first?.first.flatMap { $0 }.flatMap { Int($0) } == inFlight
         }
 

@@ -23,6 +23,17 @@ final class ThroughNginxTests {
         #expect(response.text == #"{"status":"ok"}"#)
     }
 
+    @Test func aStoppedResponderIsAnsweredByNginxAsResponderUnavailableInTheEnvelope() throws {
+        #expect(stack.responder.terminate() == 0)
+        let response = try stack.send("GET", "/api/health")
+        #expect(response.status == 503)
+        #expect(response.headers["content-type"] == "application/json; charset=utf-8")
+        #expect(response.headers["retry-after"] == "1")
+        let body = try response.jsonObject()
+        #expect(body["error"] as? String == "responder_unavailable")
+        #expect(body["requestId"] as? String == response.headers["x-request-id"])
+    }
+
     @Test func everyResponseCarriesNginxRequestID() throws {
         let first = try stack.send("GET", "/api/health")
         let second = try stack.send("GET", "/api/health")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import JWT
+import Runtime
 import Testing
 
 @testable import TenantWhatsApp

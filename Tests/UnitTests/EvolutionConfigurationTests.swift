@@ -1,4 +1,5 @@
 import HTTPServer
+import Runtime
 import Testing
 
 @testable import TenantWhatsApp

@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 import Testing
 
 @testable import EvolutionSimulator

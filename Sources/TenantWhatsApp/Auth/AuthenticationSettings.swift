@@ -1,6 +1,6 @@
-import Glibc
 import HTTPServer
 import JWT
+import Runtime
 
 /// How requests are authenticated: the one JWT key with its rules, and the claim that names the user's tenant.
 ///
@@ -77,30 +77,17 @@ public struct AuthenticationSettings: Sendable {
     /// The largest key file read; a PEM public key is a few hundred bytes (a 16384-bit RSA key, about 3 KiB).
     private static let maximumKeyFileSize = 64 * 1024
 
-    /// The bytes of the file at `path`, read with POSIX calls (no Foundation in the responder).
+    /// The bytes of the key file at `path`.
     private static func readKeyFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw unreadable(path, errno: errno) }
-        defer { close(descriptor) }
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(descriptor, &chunk, chunk.count)
-            if count == 0 { return contents }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw unreadable(path, errno: errno)
-            }
-            contents.append(contentsOf: chunk[0..<count])
-            guard contents.count <= maximumKeyFileSize else {
-                throw ConfigurationError(
-                    variable: "JWT_PUBLIC_KEY_FILE", problem: "(\(path)) is larger than \(maximumKeyFileSize) bytes")
-            }
+        do {
+            return try FileContents.read(path: path, limit: maximumKeyFileSize)
+        } catch {
+            let problem =
+                switch error {
+                case .unreadable(let code): "cannot be read: \(SystemError.message(code))"
+                case .tooLarge(let limit): "is larger than \(limit) bytes"
+                }
+            throw ConfigurationError(variable: "JWT_PUBLIC_KEY_FILE", problem: "(\(path)) " + problem)
         }
-    }
-
-    private static func unreadable(_ path: String, errno code: Int32) -> ConfigurationError {
-        ConfigurationError(
-            variable: "JWT_PUBLIC_KEY_FILE", problem: "(\(path)) cannot be read: \(String(cString: strerror(code)))")
     }
 }

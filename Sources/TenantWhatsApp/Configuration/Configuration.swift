@@ -1,5 +1,7 @@
 import HTTPServer
 import Logging
+import Runtime
+import StructuredLogging
 
 /// The responder's settings, read from environment variables (names fixed by the contract).
 public struct Configuration: Sendable {

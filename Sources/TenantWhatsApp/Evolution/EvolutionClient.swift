@@ -1,8 +1,8 @@
 import HTTPClient
 import JSON
 
-/// The Evolution API (v2.3.x) as typed calls: create, connect (QR code), connection state, logout, delete, restart
-/// and fetch instances.
+/// The Evolution API (v2.3.x) as typed calls: create, connect (QR code), connection state, logout, delete and fetch
+/// instances.
 ///
 /// One client per worker thread: it owns one libcurl handle, so calls to the same server reuse a kept-alive
 /// connection. Each call has the configured deadline. The global API key travels only in the `apikey` header;
@@ -77,13 +77,6 @@ public final class EvolutionClient {
         _ = try answer.successBody()
     }
 
-    /// `POST /instance/restart/{name}` (POST since v2.0; PUT is a 404). Answers like ``connect(instance:)``; on a
-    /// closed instance Evolution answers HTTP 200 `{"error":true,…}`, a ``EvolutionError/badResponse(_:)``.
-    public func restart(instance name: String) throws(EvolutionError) -> EvolutionConnectResult {
-        let answer = try exchange(.post, "/instance/restart/" + Self.pathSegment(name))
-        return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
-    }
-
     /// `GET /instance/fetchInstances[?instanceName=]`: every instance, or the one named (404 when unknown).
     public func fetchInstances(named name: String? = nil) throws(EvolutionError) -> [EvolutionInstanceSummary] {
         let query = name.map { "?instanceName=" + Self.pathSegment($0) } ?? ""
@@ -118,10 +111,9 @@ public final class EvolutionClient {
     /// The configured per-call deadline, shortened to what is left before ``deadline``.
     private func timeoutForNextCall() throws(EvolutionError) -> Int {
         guard let deadline else { return configuration.timeoutMilliseconds }
-        let (seconds, attoseconds) = (deadline - .now).components
-        let left = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let left = Int(((deadline - .now) / .milliseconds(1)).rounded(.down))
         guard left > 0 else { throw .timeout }
-        return Int(min(Int64(configuration.timeoutMilliseconds), left))
+        return min(configuration.timeoutMilliseconds, left)
     }
 
     private static func mapped(_ error: HTTPClientError) -> EvolutionError {

@@ -1,4 +1,5 @@
 import HTTPServer
+import Runtime
 
 /// Where the Evolution API is and how to call it: `EVOLUTION_API_URL`, `EVOLUTION_API_KEY`, `EVOLUTION_TIMEOUT_MS`.
 ///

@@ -2,6 +2,9 @@ import HTTPServer
 
 /// The stable machine codes of the error envelope (design.md, "Errors"), each with its HTTP status and its
 /// pt-BR message for people.
+///
+/// The one catalogue: nginx's own error bodies (`nginx/tenant-whatsapp.locations.conf`) use these codes, statuses
+/// and messages too, which `ErrorCatalogueTests` checks.
 public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidTenantID = "invalid_tenant_id"
     case invalidBody = "invalid_body"
@@ -24,6 +27,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case databaseUnavailable = "database_unavailable"
     case upstreamTimeout = "upstream_timeout"
+    /// nginx's own answer when the responder cannot be reached (502/503 from nginx), never the app's.
+    case responderUnavailable = "responder_unavailable"
+    /// nginx's own answer when the responder did not answer within `fastcgi_read_timeout`.
+    case responderTimeout = "responder_timeout"
     case internalError = "internal_error"
 
     /// The HTTP status this code is answered with.
@@ -39,8 +46,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .upstreamError, .upstreamBadResponse: .badGateway
-        case .upstreamUnavailable, .databaseUnavailable: .serviceUnavailable
-        case .upstreamTimeout: .gatewayTimeout
+        case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable: .serviceUnavailable
+        case .upstreamTimeout, .responderTimeout: .gatewayTimeout
         case .internalError: .internalServerError
         }
     }
@@ -69,6 +76,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamUnavailable: "A API do WhatsApp está indisponível. Tente novamente em instantes."
         case .databaseUnavailable: "O banco de dados está indisponível. Tente novamente em instantes."
         case .upstreamTimeout: "A API do WhatsApp demorou demais para responder."
+        case .responderUnavailable: "O serviço está temporariamente indisponível. Tente novamente em instantes."
+        case .responderTimeout: "O serviço demorou demais para responder."
         case .internalError: "Erro interno do servidor."
         }
     }

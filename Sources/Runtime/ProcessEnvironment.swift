@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// The process environment as a dictionary, read without Foundation.
 public enum ProcessEnvironment {

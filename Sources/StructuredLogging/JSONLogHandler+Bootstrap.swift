@@ -1,4 +1,5 @@
 import Logging
+import Runtime
 
 extension JSONLogHandler {
     /// Sends every logger of the process, as JSON lines, to `file` (appended) or to standard error. Call once,

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Wall-clock instants written as ISO 8601 UTC with milliseconds, e.g. `2025-08-27T14:03:11.532Z`.
 public struct Timestamp: Sendable, Equatable, Comparable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import JSON
 import Logging
+import Runtime
 
 /// A swift-log handler writing one JSON object per line:
 /// `{"time":"…","level":"info","label":"…","message":"…", <metadata…>}`.

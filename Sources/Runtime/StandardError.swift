@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Writes one line to standard error (the C global `stderr` is not concurrency-safe in Swift 6).
 public func writeToStandardError(_ line: String) {

@@ -1,10 +1,10 @@
-import Glibc
+internal import Glibc
 
 /// A thread of the simulator's own (the clock tick, webhook delivery) that can be woken early and stopped.
 ///
 /// A pthread mutex and condition variable (on the monotonic clock) let the thread sleep until it is woken, a
 /// timeout passes or it is told to stop. `stop()` joins it.
-final class BackgroundThread: @unchecked Sendable {
+public final class BackgroundThread: @unchecked Sendable {
     // Heap-allocated so their addresses never change (pthread objects must not move).
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -13,7 +13,8 @@ final class BackgroundThread: @unchecked Sendable {
     private var wakeRequested = false
     private var thread: pthread_t?
 
-    init() {
+    /// A thread not started yet.
+    public init() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -30,7 +31,7 @@ final class BackgroundThread: @unchecked Sendable {
     }
 
     /// Starts the thread running `body`; false when the thread could not be created.
-    func start(_ body: @escaping @Sendable (BackgroundThread) -> Void) -> Bool {
+    public func start(_ body: @escaping @Sendable (BackgroundThread) -> Void) -> Bool {
         let context = Unmanaged.passRetained(BackgroundThreadContext(thread: self, body: body)).toOpaque()
         var handle = pthread_t()
         guard pthread_create(&handle, nil, runBackgroundThread, context) == 0 else {
@@ -42,7 +43,7 @@ final class BackgroundThread: @unchecked Sendable {
     }
 
     /// Wakes the thread if it waits.
-    func wake() {
+    public func wake() {
         locked {
             wakeRequested = true
             pthread_cond_signal(condition)
@@ -50,7 +51,7 @@ final class BackgroundThread: @unchecked Sendable {
     }
 
     /// Waits until woken, stopped or `timeout` has passed (nil: no timeout). False once stop was requested.
-    func wait(upTo timeout: Duration?) -> Bool {
+    public func wait(upTo timeout: Duration?) -> Bool {
         locked {
             var deadline = timespec()
             if let timeout {
@@ -72,7 +73,7 @@ final class BackgroundThread: @unchecked Sendable {
     }
 
     /// Asks the thread to stop and waits for it to end.
-    func stop() {
+    public func stop() {
         let handle: pthread_t? = locked {
             stopRequested = true
             pthread_cond_signal(condition)

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Where log lines go: standard error, or a file opened for appending.
 ///
