@@ -134,9 +134,10 @@ final class WorkerPool: Sendable {
         }
     }
 
-    /// A worker finished answering its request.
+    /// A worker finished answering its request. Nobody waits for this (a draining leader polls `busy`), so it
+    /// wakes no one: waking every idle follower per request would be a thundering herd.
     func requestFinished() {
-        state.withLockNotifying { $0.busy -= 1 }
+        state.withLock { $0.busy -= 1 }
     }
 
     /// A worker thread is leaving (its thread returns right after).

@@ -46,6 +46,20 @@ final class WhatsAppRequestBodyTests {
         #expect(try stack.auditRows(tenant: tenant).isEmpty)
     }
 
+    /// Worker threads run on 512 KiB stacks: the deepest body the parser accepts (64 levels), and one past it, are
+    /// parsed on one without harm, and the responder goes on answering.
+    @Test(arguments: [64, 65, 2500])
+    func aDeeplyNestedBodyIsParsedOnAWorkerStackWithoutHarm(depth: Int) throws {
+        let body = String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth)
+        let response = try connect(contentType: "application/json", body: body)
+        if depth <= 64 {
+            #expect(response.status == 201 || response.status == 200, "\(response.text)")
+        } else {
+            WhatsAppExpectations.expectError(response, status: 400, code: "invalid_body", "depth \(depth)")
+        }
+        #expect(try stack.nginx.send("GET", "/api/health").status == 200)
+    }
+
     @Test func aJSONObjectWithACharsetIsAccepted() throws {
         let response = try connect(contentType: "application/json; charset=utf-8", body: #"{"note":"é"}"#)
         #expect(response.status == 201, "\(response.text)")
