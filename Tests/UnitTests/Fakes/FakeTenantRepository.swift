@@ -1,0 +1,128 @@
+import Postgres
+import Runtime
+
+@testable import TenantWhatsApp
+
+/// The `tenants` rows in a dictionary behind a lock, with the conditional writes of the real repository (a write
+/// that names an instance the tenant no longer has changes nothing), and failures scripted per method.
+final class FakeTenantRepository: TenantRepository {
+    /// What a tenant row holds about its instance.
+    struct Row: Sendable, Equatable {
+        var instanceName: String?
+        var status: EvolutionConnectionState?
+        var createdAt: String?
+        var checkedAt: String?
+
+        /// A tenant without an instance.
+        static let empty = Row()
+
+        /// A tenant whose instance `name` was last seen in `status`.
+        static func instance(_ name: String, _ status: EvolutionConnectionState) -> Row {
+            Row(instanceName: name, status: status, createdAt: FakeTenantRepository.seededAt, checkedAt: nil)
+        }
+    }
+
+    /// The repository's methods, as recorded and as failures are scripted.
+    enum Method: Sendable, Equatable {
+        case find, attachInstance, recordState, detachInstance
+    }
+
+    /// When seeded instances were created.
+    static let seededAt = "2025-08-01T09:00:00.000Z"
+    /// What `attachInstance` answers as the creation time.
+    static let attachedAt = "2025-08-27T14:03:11.532Z"
+    /// What `recordState` answers as the check time.
+    static let checkedAt = "2025-08-27T14:05:00.000Z"
+
+    private struct State {
+        var rows: [TenantID: Row] = [:]
+        var failures: [(method: Method, error: PostgresError)] = []
+        var actions: [(method: Method, action: @Sendable (inout [TenantID: Row]) -> Void)] = []
+        var calls: [Method] = []
+    }
+
+    private let state = ConditionLock(State())
+
+    /// Stores `row` for `tenant` (a tenant of the SaaS from now on).
+    func seed(_ tenant: TenantID, _ row: Row) {
+        state.withLock { $0.rows[tenant] = row }
+    }
+
+    /// The row of `tenant` now, nil when there is no such tenant.
+    func row(of tenant: TenantID) -> Row? {
+        state.withLock { $0.rows[tenant] }
+    }
+
+    /// Every call made, in order.
+    var calls: [Method] {
+        state.withLock { $0.calls }
+    }
+
+    /// Makes the next call of `method` throw `error` (scripted failures are used in order).
+    func failNext(_ method: Method, with error: PostgresError) {
+        state.withLock { $0.failures.append((method, error)) }
+    }
+
+    /// Runs `action` on the rows just before the next call of `method`: another request's write that wins a race.
+    func beforeNext(_ method: Method, _ action: @escaping @Sendable (inout [TenantID: Row]) -> Void) {
+        state.withLock { $0.actions.append((method, action)) }
+    }
+
+    func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
+        let row = try call(.find) { rows in rows[tenant] }
+        return row.map {
+            TenantRecord(id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt)
+        }
+    }
+
+    func attachInstance(
+        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+    ) throws(PostgresError) -> String {
+        let attached = try call(.attachInstance) { rows -> Bool in
+            guard rows[tenant] != nil else { return false }
+            rows[tenant] = Row(
+                instanceName: name, status: status, createdAt: Self.attachedAt, checkedAt: Self.attachedAt)
+            return true
+        }
+        guard attached else { throw PostgresError(kind: .queryFailed, message: "the tenant row disappeared") }
+        return Self.attachedAt
+    }
+
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+    ) throws(PostgresError) -> RecordedState? {
+        try call(.recordState) { rows -> RecordedState? in
+            guard var row = rows[tenant], row.instanceName == name else { return nil }
+            let previous = row.status
+            row.status = status
+            row.checkedAt = Self.checkedAt
+            rows[tenant] = row
+            return RecordedState(previous: previous, checkedAt: Self.checkedAt)
+        }
+    }
+
+    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
+        try call(.detachInstance) { rows -> Bool in
+            guard let row = rows[tenant], row.instanceName == name else { return false }
+            rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
+            return true
+        }
+    }
+
+    /// Records the call, runs its scripted action, throws its scripted failure, else runs `body` on the rows.
+    private func call<Result>(
+        _ method: Method, _ body: (inout [TenantID: Row]) -> Result
+    ) throws(PostgresError) -> Result {
+        let outcome: Swift.Result<Result, PostgresError> = state.withLock { state in
+            state.calls.append(method)
+            if let index = state.actions.firstIndex(where: { $0.method == method }) {
+                state.actions.remove(at: index).action(&state.rows)
+            }
+            if let index = state.failures.firstIndex(where: { $0.method == method }) {
+                return .failure(state.failures.remove(at: index).error)
+            }
+            return .success(body(&state.rows))
+        }
+        return try outcome.get()
+    }
+}
