@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "EvolutionSimulator",
             dependencies: [
-                "HTTPServer", "JSON", "HTTPClient", "Runtime", .product(name: "Logging", package: "swift-log"),
+                "HTTPServer", "JSON", "HTTPClient", "JWT", "Runtime", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -75,18 +75,21 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "JWTTests", dependencies: ["JWT", "COpenSSL"]),
+        // Test support shared by the test targets: HMAC-signed tokens minted byte by byte (independent of JWT).
+        .target(name: "TestTokenMinting", dependencies: ["COpenSSL"], path: "Tests/TestTokenMinting"),
+
+        .testTarget(name: "JWTTests", dependencies: ["JWT", "TestTokenMinting"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "COpenSSL", "EvolutionSimulator",
+                "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "TestTokenMinting", "EvolutionSimulator",
                 "Resilience", "Runtime", "Postgres",
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "COpenSSL", "HTTPClient", "TenantWhatsApp", "Runtime"]
+            dependencies: ["Postgres", "TestTokenMinting", "HTTPClient", "JWT", "TenantWhatsApp", "Runtime"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -101,9 +101,10 @@ final class BrowserFlowTests {
             return source != firstQRCode && source?.hasPrefix("data:image/png;base64,") == true
         }
 
-        // The phone scans it → "Conectado" with the instance name within 10 s, found by the page's status polling.
+        // The phone scans it → "Conectado" with the instance name, found by the page's status polling (every 3 s):
+        // waited for up to five polls, so that a busy machine cannot fail it.
         try sim.scan(instance: instance)
-        try browser.waitUntilText("#connected-heading", is: "Conectado", timeoutSeconds: 10)
+        try browser.waitUntilText("#connected-heading", is: "Conectado", timeoutSeconds: 15)
         #expect(try browser.text(of: browser.element("#instance-name")) == instance)
         #expect(try !browser.isDisplayed(browser.element("#qr-view")))
         try browser.saveScreenshot(named: "03-connected")
@@ -129,7 +130,8 @@ final class BrowserFlowTests {
         let browser = try openPage(token: TestWhatsAppStack.token(for: tenant))
         try browser.click(browser.waitUntilText("#connect-button", is: "Conectar WhatsApp"))
         try browser.waitUntilText("#qr-pending", is: "Gerando QR Code…")
-        try Wait.until("connect answered 202", timeoutSeconds: 15, pollMilliseconds: 100) {
+        // The stack's QR wait is 4 s: five times that.
+        try Wait.until("connect answered 202", timeoutSeconds: 20, pollMilliseconds: 100) {
             try loggedRequests(route: "connect").contains { $0["status"] as? Int == 202 }
         }
         #expect(try !browser.isDisplayed(browser.element("#qr-image")))
@@ -152,7 +154,8 @@ final class BrowserFlowTests {
         let browser = try openPage(token: TestWhatsAppStack.token(for: tenant))
         try browser.click(browser.waitUntilText("#connect-button", is: "Conectar WhatsApp"))
         try browser.waitUntilDisplayed("#qr-image")
-        try browser.waitUntilText("#connected-heading", is: "Conectado", timeoutSeconds: 10)
+        // The scan after 2 s, then the page's next poll (every 3 s): up to 5 s, waited for five times that.
+        try browser.waitUntilText("#connected-heading", is: "Conectado", timeoutSeconds: 25)
         #expect(try browser.text(of: browser.element("#instance-name")) == instance)
         try expectACleanConsole(browser)
     }

@@ -32,7 +32,7 @@ struct JWTPublicKeyThroughNginxTests {
         defer { try? FileManager.default.removeItem(at: keyDirectory) }
         let keyFile = keyDirectory.appendingPathComponent("public.pem")
         let minted = try Subprocess.run(["/usr/bin/env", "python3", "-c", Self.mintScript, algorithm, keyFile.path])
-        try #require(minted.succeeded, "python3 with PyJWT (pip install pyjwt) failed: \(minted.error)")
+        try #require(minted.succeeded, "python3 with PyJWT (scripts/requirements-test.txt) failed: \(minted.error)")
         let tokens = try #require(
             try JSONSerialization.jsonObject(with: Data(minted.output.utf8)) as? [String: String])
         let pem = try String(contentsOf: keyFile, encoding: .utf8)

@@ -109,8 +109,8 @@ final class JWTThroughNginxTests {
     }
 
     @Test func a06OtherHMACAlgorithmsAreRefusedEvenWhenCorrectlySigned() throws {
-        try expectUnauthorized(TestTokens.token(header: #"{"alg":"HS384"}"#, digest: "SHA384"), "HS384")
-        try expectUnauthorized(TestTokens.token(header: #"{"alg":"HS512"}"#, digest: "SHA512"), "HS512")
+        try expectUnauthorized(TestTokens.token(header: #"{"alg":"HS384"}"#, digest: .sha384), "HS384")
+        try expectUnauthorized(TestTokens.token(header: #"{"alg":"HS512"}"#, digest: .sha512), "HS512")
     }
 
     @Test func a07ATamperedTenantClaimIsRefused() throws {

@@ -43,7 +43,9 @@ struct PostgresPoolTests {
         #expect(error.kind == .poolTimeout)
         #expect(!error.isConnectionLoss)
         #expect(waited >= timeout)
-        #expect(waited < timeout * 5)
+        // Gave up on its own deadline, long before a holder lets go (they hold until released below); the bound is
+        // ten times the timeout so that a busy machine cannot fail it.
+        #expect(waited < timeout * 10)
         #expect(pool.statistics == .init(open: 2, idle: 0, borrowed: 2, waiting: 0, timeouts: 1))
 
         #expect(try holders.releaseAndWaitUntilFinished().isEmpty)

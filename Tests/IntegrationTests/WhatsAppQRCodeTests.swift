@@ -56,9 +56,9 @@ final class WhatsAppQRCodeTests {
         #expect(data?["instanceName"] as? String == name)
         #expect(WhatsAppExpectations.isRecentISO(data?["createdAt"]))
         // It waited for the code, polling every 500 ms (the last poll at least one interval before the end of the
-        // wait), and not much longer than the wait.
+        // wait), and then stopped: well before the default wait of 20 s, within five times this one.
         #expect(elapsed >= .milliseconds(waitMilliseconds - 500), "answered after \(elapsed)")
-        #expect(elapsed < .milliseconds(waitMilliseconds + 1500), "answered after \(elapsed)")
+        #expect(elapsed < .milliseconds(waitMilliseconds * 5), "answered after \(elapsed)")
         let polls = try sim.calls(route: "connect", instance: name).count
         #expect((2...8).contains(polls), "\(polls) polls of /instance/connect in \(waitMilliseconds) ms")
         // The instance is kept for the next call.

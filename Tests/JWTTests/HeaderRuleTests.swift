@@ -1,4 +1,5 @@
 import JWT
+import TestTokenMinting
 import Testing
 
 /// The protected header: algorithm, forbidden parameters, `typ`, `kid`, and its JSON (security cases A3–A6,
@@ -15,8 +16,8 @@ struct HeaderRuleTests {
         #expect(throws: JWTError(.algorithmNone, name: "alg")) { try verifier.verify(signed) }
     }
 
-    @Test(arguments: [("HS384", "SHA384"), ("HS512", "SHA512")])
-    func refusesOtherHMACAlgorithmsEvenWhenCorrectlySigned(algorithm: String, digest: String) {
+    @Test(arguments: [("HS384", TokenMinter.Digest.sha384), ("HS512", .sha512)])
+    func refusesOtherHMACAlgorithmsEvenWhenCorrectlySigned(algorithm: String, digest: TokenMinter.Digest) {
         let token = TokenFactory.token(header: #"{"alg":"\#(algorithm)"}"#, payload: Fixtures.claims(), digest: digest)
         #expect(throws: JWTError(.algorithmNotAllowed, name: "alg")) { try verifier.verify(token) }
     }

@@ -1,13 +1,34 @@
 import Foundation
 
-/// A throwaway PostgreSQL 15 cluster for the tests: its own data folder and unix socket under /tmp, no TCP,
-/// `trust` authentication, `fsync=off`. Runs as the `postgres` user when the tests run as root.
+/// A throwaway PostgreSQL cluster for the tests, of the newest version installed: its own data folder and unix socket
+/// under /tmp, no TCP, `trust` authentication, `fsync=off`. Runs as the `postgres` user when the tests run as root.
 ///
 /// Each cluster has a database `tenant_whatsapp`; tests that share ``shared`` take their own database with
 /// ``createDatabase(_:)`` so they stay isolated.
 final class TestPostgres: @unchecked Sendable {
-    /// Where the PostgreSQL 15 server binaries are on Debian.
-    static let binDirectory = "/usr/lib/postgresql/15/bin"
+    /// The server binaries of the newest PostgreSQL installed: Debian keeps them off PATH, in
+    /// `/usr/lib/postgresql/<major>/bin`; the highest version with `initdb` and `pg_ctl` is taken, as `scripts/lib.sh`
+    /// does. Nil when there is none.
+    static let installedBinDirectory: String? = {
+        let root = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let installed = versions.filter { version in
+            ["initdb", "pg_ctl"].allSatisfy {
+                FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\($0)")
+            }
+        }
+        return installed.max { $0.compare($1, options: .numeric) == .orderedAscending }.map { "\(root)/\($0)/bin" }
+    }()
+
+    /// The path of PostgreSQL's program `name` (`psql`, `initdb`, `pg_ctl`); throws when no PostgreSQL is installed.
+    static func program(_ name: String) throws -> String {
+        guard let directory = installedBinDirectory else {
+            throw TestFailure(
+                "no PostgreSQL server in /usr/lib/postgresql/<version>/bin: install the Debian package postgresql"
+                    + " (scripts/test does)")
+        }
+        return "\(directory)/\(name)"
+    }
 
     /// One cluster for the whole test process, started on first use and stopped at process exit.
     /// For tests that neither stop nor restart it.
@@ -78,7 +99,7 @@ final class TestPostgres: @unchecked Sendable {
     func psql(_ sql: String, database: String = "tenant_whatsapp") throws -> String {
         let result = try Subprocess.run(
             [
-                "\(Self.binDirectory)/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory,
+                try Self.program("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory,
                 "-p", "\(port)", "-U", "postgres", "-d", database, "-f", "-",
             ], input: sql)
         guard result.succeeded else {
@@ -91,7 +112,7 @@ final class TestPostgres: @unchecked Sendable {
     func stop() throws {
         try lock.withLock {
             guard isRunning else { return }
-            try Subprocess.check(Subprocess.asPostgresUser(pgCtl(["stop", "-m", "fast", "-w"])))
+            try Subprocess.check(Subprocess.asPostgresUser(try pgCtl(["stop", "-m", "fast", "-w"])))
             isRunning = false
         }
     }
@@ -102,7 +123,7 @@ final class TestPostgres: @unchecked Sendable {
             guard !isRunning else { return }
             let options = "-k \(socketDirectory) -p \(port) -c listen_addresses='' -c fsync=off"
             let log = directory.appendingPathComponent("postgres.log").path
-            let arguments = Subprocess.asPostgresUser(pgCtl(["start", "-w", "-l", log, "-o", options]))
+            let arguments = Subprocess.asPostgresUser(try pgCtl(["start", "-w", "-l", log, "-o", options]))
             let pgCtlOutput = directory.appendingPathComponent("pg_ctl.out").path
             let status = try Subprocess.runStartingDaemon(arguments, outputFile: pgCtlOutput)
             guard status == 0 else {
@@ -127,13 +148,13 @@ final class TestPostgres: @unchecked Sendable {
         }
         try Subprocess.check(
             Subprocess.asPostgresUser([
-                "\(Self.binDirectory)/initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                try Self.program("initdb"), "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
                 "--locale=C.UTF-8", "--no-sync",
             ]))
     }
 
-    private func pgCtl(_ arguments: [String]) -> [String] {
-        ["\(Self.binDirectory)/pg_ctl", "-D", dataDirectory] + arguments
+    private func pgCtl(_ arguments: [String]) throws -> [String] {
+        [try Self.program("pg_ctl"), "-D", dataDirectory] + arguments
     }
 }
 

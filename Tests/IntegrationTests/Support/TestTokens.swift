@@ -1,8 +1,7 @@
-import COpenSSL
-import Foundation
+import TestTokenMinting
 
-/// Bearer tokens for the integration tests, built byte by byte and MAC'd with OpenSSL's one-shot `HMAC()`, so a
-/// test can send exactly the hostile token it means.
+/// Bearer tokens for the integration tests: ``TokenMinter`` with this target's defaults (the test responders' secret,
+/// issuer and audience), so a test can send exactly the hostile token it means.
 enum TestTokens {
     /// The HS256 secret every test responder gets unless a test configures its own key (see ``TestResponder``).
     static let secret = "integration-test-secret-0123456789abcdef"
@@ -11,7 +10,7 @@ enum TestTokens {
     static let audience = "tenant-whatsapp"
 
     /// Now, in seconds since the epoch (the responder reads the same clock).
-    static var now: Int { Int(Date().timeIntervalSince1970) }
+    static var now: Int { TokenMinter.now }
 
     /// Claims accepted by a responder configured with ``issuer`` and ``audience``, for `tenantID`, with `extra`
     /// members appended (raw JSON, e.g. `"nbf":1`) and `iat` or `exp` replaced when given (raw JSON).
@@ -26,40 +25,23 @@ enum TestTokens {
 
     /// A token from a header and payload written as JSON text, kept byte for byte.
     static func token(
-        header: String = #"{"alg":"HS256","typ":"JWT"}"#, payload: String = claims(), secret: String = secret,
-        digest: String = "SHA256"
+        header: String = TokenMinter.hs256Header, payload: String = claims(), secret: String = secret,
+        digest: TokenMinter.Digest = .sha256
     ) -> String {
-        token(
-            encodedHeader: encode(header), encodedPayload: encode(payload), secret: Array(secret.utf8), digest: digest)
+        TokenMinter.token(header: header, payload: payload, secret: Array(secret.utf8), digest: digest)
     }
 
     /// A token whose segments are given already encoded (possibly non-canonically), MAC'd over exactly that text.
     static func token(
-        encodedHeader: String, encodedPayload: String, secret: [UInt8] = Array(secret.utf8), digest: String = "SHA256"
+        encodedHeader: String, encodedPayload: String, secret: [UInt8] = Array(secret.utf8),
+        digest: TokenMinter.Digest = .sha256
     ) -> String {
-        let input = "\(encodedHeader).\(encodedPayload)"
-        return "\(input).\(encode(mac(Array(input.utf8), secret: secret, digest: digest)))"
+        TokenMinter.token(encodedHeader: encodedHeader, encodedPayload: encodedPayload, secret: secret, digest: digest)
     }
 
     /// The base64url text of `bytes`, without padding.
-    static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func encode(_ bytes: [UInt8]) -> String { TokenMinter.encode(bytes) }
 
     /// The base64url text of the UTF-8 of `text`.
-    static func encode(_ text: String) -> String { encode(Array(text.utf8)) }
-
-    private static func mac(_ data: [UInt8], secret: [UInt8], digest: String) -> [UInt8] {
-        let md: OpaquePointer? =
-            switch digest {
-            case "SHA384": EVP_sha384()
-            case "SHA512": EVP_sha512()
-            default: EVP_sha256()
-            }
-        var output = [UInt8](repeating: 0, count: 64)
-        var length: UInt32 = 0
-        _ = HMAC(md, secret, Int32(secret.count), data, data.count, &output, &length)
-        return Array(output.prefix(Int(length)))
-    }
+    static func encode(_ text: String) -> String { TokenMinter.encode(text) }
 }

@@ -30,7 +30,8 @@ enum Python {
             throw Failure(
                 description:
                     "python3 exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))"
-                    + " (PyJWT and cryptography are needed: python3 -m pip install pyjwt cryptography)")
+                    + " (PyJWT and cryptography are needed: scripts/test puts a virtual environment with"
+                    + " scripts/requirements-test.txt first on PATH)")
         }
         return String(decoding: outputData, as: UTF8.self)
     }
