@@ -46,6 +46,8 @@ enum ControlRoute: Sendable {
     case receiveWebhook
     case listWebhooks
     case clearWebhooks
+    case listDeliveries
+    case clearDeliveries
 
     static let router: Router<ControlRoute> = {
         var router = Router<ControlRoute>()
@@ -64,6 +66,8 @@ enum ControlRoute: Sendable {
         router.add(.post, "/_sim/webhooks/{event}", .receiveWebhook)
         router.add(.get, "/_sim/webhooks", .listWebhooks)
         router.add(.delete, "/_sim/webhooks", .clearWebhooks)
+        router.add(.get, "/_sim/deliveries", .listDeliveries)
+        router.add(.delete, "/_sim/deliveries", .clearDeliveries)
         return router
     }()
 }

@@ -28,8 +28,11 @@ public final class EvolutionSimulator: Sendable {
 
     /// Starts the clock and webhook threads; false when a thread could not be created.
     public func startBackgroundWork() -> Bool {
-        let dispatcher = self.dispatcher
-        guard deliveryThread.start({ thread in dispatcher.run(on: thread) }) else { return false }
+        guard
+            deliveryThread.start({ [self] thread in
+                dispatcher.run(on: thread) { result in state.withLock { $0.recordAttempt(result) } }
+            })
+        else { return false }
         return clockThread.start { [self] thread in
             while thread.wait(upTo: Self.tickInterval) { tick(now: .now) }
         }

@@ -24,6 +24,8 @@ struct SimulatedInstance: Sendable {
     var qrCode = QRCodeState()
     /// QR-bearing answers left before this socket's first QR code arrives.
     var pendingQRAnswers = 0
+    /// When this socket's first QR code arrives by itself (`SIM_QR_DELAY_MS`), or nil when only answers bring it.
+    var qrDueAt: ContinuousClock.Instant?
     /// When this socket's latest QR code appeared (nil: none yet for this socket).
     var qrShownAt: ContinuousClock.Instant?
     /// When this socket's first QR code appeared, for the automatic scan.

@@ -4,12 +4,15 @@ extension SimulatorSettings {
     /// The settings as the control API shows them: everything but the API key.
     var json: JSONValue {
         [
-            "qrPendingAnswers": .integer(qrPendingAnswers), "qrRotateSeconds": .integer(qrRotateSeconds),
+            "qrPendingAnswers": .integer(qrPendingAnswers), "qrDelayMs": .integer(qrDelayMilliseconds),
+            "qrRotateSeconds": .integer(qrRotateSeconds),
             "qrLimit": .integer(qrLimit), "autoScanSeconds": autoScanSeconds.map(JSONValue.integer) ?? .null,
             "deleteCleanupMs": .integer(deleteCleanupMilliseconds),
             "connectWaitMs": .integer(connectWaitMilliseconds), "webhookAttempts": .integer(webhookAttempts),
             "webhookTimeoutMs": .integer(webhookTimeoutMilliseconds),
             "webhookRetryMs": .integer(webhookRetryMilliseconds),
+            "webhookDeliveryMode": .string(webhookDeliveryMode.rawValue),
+            "webhookDelayMs": .integer(webhookDelayMilliseconds),
             "exposeTokenInWebhooks": .bool(exposeTokenInWebhooks), "serverUrl": .string(serverURL),
         ]
     }
@@ -28,6 +31,7 @@ extension SimulatorSettings {
             }
             switch name {
             case "qrPendingAnswers": settings.qrPendingAnswers = try integer(0...1000)
+            case "qrDelayMs": settings.qrDelayMilliseconds = try integer(0...600_000)
             case "qrRotateSeconds": settings.qrRotateSeconds = try integer(0...86_400)
             case "qrLimit": settings.qrLimit = try integer(1...1000)
             case "autoScanSeconds": settings.autoScanSeconds = value.isNull ? nil : try integer(0...86_400)
@@ -36,6 +40,12 @@ extension SimulatorSettings {
             case "webhookAttempts": settings.webhookAttempts = try integer(1...20)
             case "webhookTimeoutMs": settings.webhookTimeoutMilliseconds = try integer(1...300_000)
             case "webhookRetryMs": settings.webhookRetryMilliseconds = try integer(0...300_000)
+            case "webhookDelayMs": settings.webhookDelayMilliseconds = try integer(0...600_000)
+            case "webhookDeliveryMode":
+                guard let mode = value.stringValue.flatMap(WebhookDeliveryMode.init(rawValue:)) else {
+                    throw .badRequest("\(name) must be normal, drop or fail")
+                }
+                settings.webhookDeliveryMode = mode
             case "exposeTokenInWebhooks":
                 guard let flag = value.boolValue else { throw .badRequest("\(name) must be true or false") }
                 settings.exposeTokenInWebhooks = flag

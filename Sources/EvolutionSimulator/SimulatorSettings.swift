@@ -11,6 +11,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// before the QR code "arrives". Until then they carry the instance's current QR object: `{"count":0}` for a
     /// new instance, the stale previous QR code after a logout (Evolution never clears it).
     public var qrPendingAnswers: Int = 0
+    /// `SIM_QR_DELAY_MS` (0): how long after a socket starts its first QR code arrives by itself, as Baileys makes
+    /// it asynchronously (then `qrcode.updated` is pushed whether anyone asks or not). Until then create and
+    /// connect answer `{"count":0}`; with a delay, `SIM_QR_PENDING_ANSWERS` is not used.
+    public var qrDelayMilliseconds: Int = 0
     /// `SIM_QR_ROTATE_SECONDS` (45, 0 = never): how long a QR code lives before the next one (count + 1).
     public var qrRotateSeconds: Int = 45
     /// `SIM_QR_LIMIT` (30): the QR code count at which Evolution gives up (`refused`, then `close`).
@@ -27,6 +31,11 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var webhookTimeoutMilliseconds: Int = 5000
     /// `SIM_WEBHOOK_RETRY_MS` (200): the first retry delay, doubled per attempt (Evolution: 5 s, capped at 300 s).
     public var webhookRetryMilliseconds: Int = 200
+    /// `SIM_WEBHOOK_DELIVERY` (`normal`): `drop` generates and records webhooks but never sends them; `fail` sends
+    /// each once and counts it as failed, without retry (for tests of a client's fallback to polling).
+    public var webhookDeliveryMode: WebhookDeliveryMode = .normal
+    /// `SIM_WEBHOOK_DELAY_MS` (0): how long each delivery waits before its first attempt (a slow Evolution).
+    public var webhookDelayMilliseconds: Int = 0
     /// `SIM_EXPOSE_TOKEN_IN_WEBHOOKS` (false): put the instance token in the envelope's `apikey`, as Evolution's
     /// `AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true`; otherwise it is `null`.
     public var exposeTokenInWebhooks: Bool = false
@@ -59,6 +68,7 @@ public struct SimulatorSettings: Sendable, Equatable {
             return value
         }
         if let value = try number("SIM_QR_PENDING_ANSWERS", 0...1000) { settings.qrPendingAnswers = value }
+        if let value = try number("SIM_QR_DELAY_MS", 0...600_000) { settings.qrDelayMilliseconds = value }
         if let value = try number("SIM_QR_ROTATE_SECONDS", 0...86_400) { settings.qrRotateSeconds = value }
         if let value = try number("SIM_QR_LIMIT", 1...1000) { settings.qrLimit = value }
         settings.autoScanSeconds = try number("SIM_AUTO_SCAN_SECONDS", 0...86_400)
@@ -67,6 +77,13 @@ public struct SimulatorSettings: Sendable, Equatable {
         if let value = try number("SIM_WEBHOOK_ATTEMPTS", 1...20) { settings.webhookAttempts = value }
         if let value = try number("SIM_WEBHOOK_TIMEOUT_MS", 1...300_000) { settings.webhookTimeoutMilliseconds = value }
         if let value = try number("SIM_WEBHOOK_RETRY_MS", 0...300_000) { settings.webhookRetryMilliseconds = value }
+        if let value = try number("SIM_WEBHOOK_DELAY_MS", 0...600_000) { settings.webhookDelayMilliseconds = value }
+        if let text = environment["SIM_WEBHOOK_DELIVERY"], !text.isEmpty {
+            guard let mode = WebhookDeliveryMode(rawValue: text) else {
+                throw ConfigurationError(variable: "SIM_WEBHOOK_DELIVERY", problem: "must be normal, drop or fail")
+            }
+            settings.webhookDeliveryMode = mode
+        }
         switch environment["SIM_EXPOSE_TOKEN_IN_WEBHOOKS"]?.lowercased() {
         case nil, "", "false", "0": settings.exposeTokenInWebhooks = false
         case "true", "1": settings.exposeTokenInWebhooks = true

@@ -2,7 +2,8 @@ import HTTPServer
 import JSON
 import Runtime
 
-/// The control API under `/_sim/` (not Evolution's): drive phones, inject faults, read the call log, reset.
+/// The control API under `/_sim/` (not Evolution's): drive phones, inject faults, read the call log and the
+/// delivery log, reset.
 /// Answers are `{"ok":true,…}` or `{"error":"…"}`. Nothing it shows holds the global key.
 extension SimulatorState {
     /// Answers one control request.
@@ -55,15 +56,15 @@ extension SimulatorState {
             settings = try settings.applying(try Self.body(of: request))
             return .json(.ok, settings.json)
         case .receiveWebhook:
-            if receivedWebhooks.count >= Self.receivedWebhookLimit { receivedWebhooks.removeFirst() }
-            receivedWebhooks.append([
-                "path": .string(request.path), "receivedAt": .string(Timestamp.now().description),
-                "body": (try? JSONParser(allowsDuplicateKeys: true).parse(request.body)) ?? .null,
-            ])
+            receiveWebhook(request)
             return .json(.ok, ["ok": true])
         case .listWebhooks: return .json(.ok, ["webhooks": .array(receivedWebhooks)])
         case .clearWebhooks:
             receivedWebhooks.removeAll()
+            return .json(.ok, ["ok": true])
+        case .listDeliveries: return .json(.ok, deliveryLogJSON)
+        case .clearDeliveries:
+            deliveryLog.removeAll()
             return .json(.ok, ["ok": true])
         }
     }
@@ -93,6 +94,19 @@ extension SimulatorState {
         }
         close(name, statusReason: reason, now: now)
         return .json(.ok, ["ok": true, "state": "close"])
+    }
+
+    /// `POST /_sim/webhooks[/…]`: the simulator as a webhook target keeps the path, the time, the headers (names
+    /// in lower case, as nginx passes them; an `apikey` is left out, so that nothing shown holds the global key)
+    /// and the body. The headers include an `Authorization`: tests verify what a client would receive.
+    private mutating func receiveWebhook(_ request: HTTPRequest) {
+        if receivedWebhooks.count >= Self.receivedWebhookLimit { receivedWebhooks.removeFirst() }
+        let headers = request.headers.filter { $0.name != "apikey" }.map { ($0.name, JSONValue.string($0.value)) }
+        receivedWebhooks.append([
+            "path": .string(request.path), "receivedAt": .string(Timestamp.now().description),
+            "headers": .object(headers),
+            "body": (try? JSONParser(allowsDuplicateKeys: true).parse(request.body)) ?? .null,
+        ])
     }
 
     /// The request body as JSON; an empty body is `{}`.

@@ -9,6 +9,7 @@ extension SimulatorState {
         guard var instance = instances[name] else { return }
         instance.state = .connecting
         instance.pendingQRAnswers = settings.qrPendingAnswers
+        instance.qrDueAt = settings.qrDelayMilliseconds > 0 ? now + .milliseconds(settings.qrDelayMilliseconds) : nil
         instance.qrShownAt = nil
         instance.firstQRShownAt = nil
         instance.pairingNumber = pairingNumber
@@ -22,7 +23,10 @@ extension SimulatorState {
     mutating func qrCodeAnswer(_ name: String, now: ContinuousClock.Instant) -> JSONValue {
         guard let instance = instances[name] else { return ["count": 0] }
         if instance.state == .connecting, instance.qrShownAt == nil {
-            if instance.pendingQRAnswers > 0 {
+            if let due = instance.qrDueAt {
+                // Made by time, not by answers: the clock thread shows it when due, unless this answer is later.
+                if now >= due { showNextQRCode(name, now: now) }
+            } else if instance.pendingQRAnswers > 0 {
                 instances[name]?.pendingQRAnswers -= 1
             } else {
                 showNextQRCode(name, now: now)
@@ -48,6 +52,7 @@ extension SimulatorState {
         }
         instance.qrCode.advance(pairingCode: instance.pairingNumber == nil ? nil : RandomIdentifier.pairingCode())
         instance.pendingQRAnswers = 0
+        instance.qrDueAt = nil
         instance.qrShownAt = now
         instance.firstQRShownAt = instance.firstQRShownAt ?? now
         if instance.databaseStatus == .close { instance.databaseStatus = .connecting }
@@ -72,28 +77,29 @@ extension SimulatorState {
         return true
     }
 
-    /// A final close (`statusReason` 401: logged out from the phone; 403, 402, 406 likewise), with
-    /// `connection.update` `close`. A 401 deletes the session: the account is forgotten.
+    /// A final close (`statusReason` 401: logged out, from the phone or by `/instance/logout`; 403, 402, 406
+    /// likewise): Evolution's non-reconnecting branch sends `status.instance`, `logout.instance` (data `null`), then
+    /// `connection.update` `close` with the reason. A 401 deletes the session: the account is forgotten.
     mutating func close(_ name: String, statusReason: Int, now: ContinuousClock.Instant) {
         guard var instance = instances[name] else { return }
+        let time = Timestamp.now()
+        emit(WebhookEvent.statusClosed(instance, statusReason: statusReason, at: time), for: instance, now: now)
+        emit(WebhookEvent.logout(), for: instance, now: now)
         instance.state = .close
         instance.databaseStatus = .close
         instance.qrShownAt = nil
         instance.firstQRShownAt = nil
         instance.disconnectionReasonCode = statusReason
-        instance.disconnectionAt = Timestamp.now()
-        instance.updatedAt = Timestamp.now()
+        instance.disconnectionAt = time
+        instance.updatedAt = time
         let closed = WebhookEvent.closed(instance, statusReason: statusReason)
         if statusReason == 401 { instance.owner = nil }
         instances[name] = instance
         emit(closed, for: instance, now: now)
     }
 
-    /// Logout: `status.instance`, `logout.instance`, then `connection.update` `close` 401. The QR object stays.
+    /// Logout: the socket logs out, which Baileys reports as a final close with 401. The QR object stays.
     mutating func logout(_ name: String, now: ContinuousClock.Instant) {
-        guard let instance = instances[name] else { return }
-        emit(WebhookEvent.statusClosed(instance, at: Timestamp.now()), for: instance, now: now)
-        emit(WebhookEvent.logout(), for: instance, now: now)
         close(name, statusReason: 401, now: now)
     }
 

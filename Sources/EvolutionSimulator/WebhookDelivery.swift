@@ -1,12 +1,16 @@
 /// One webhook POST waiting to be sent, with its remaining attempts.
 struct WebhookDelivery: Sendable {
+    /// Its entry in the delivery log (`GET /_sim/deliveries`).
+    let id: Int
+    /// The reset it was generated after: a report about a delivery from before the latest reset is ignored.
+    let generation: Int
     /// The dotted event, e.g. `connection.update` (for logs).
     let event: String
     /// The instance it is about (for logs).
     let instance: String
     /// The destination URL (never logged: it may carry a secret).
     let url: String
-    /// The configured headers plus `Content-Type`.
+    /// The configured headers plus `Content-Type`, a `jwt_key` replaced by `Authorization` (never logged).
     let headers: [(name: String, value: String)]
     /// The JSON envelope.
     let body: [UInt8]
@@ -18,7 +22,9 @@ struct WebhookDelivery: Sendable {
     let timeoutMilliseconds: Int
     /// The first retry delay, doubled per attempt.
     let retryMilliseconds: Int
-    /// Not sent before this instant (retries wait).
+    /// Counted as failed after its first attempt whatever the answer (delivery mode `fail`).
+    var failsOnPurpose = false
+    /// Not sent before this instant (the configured delay, then retries).
     var notBefore: ContinuousClock.Instant
 
     /// Statuses Evolution never retries (`webhook.controller.ts`).
@@ -28,5 +34,14 @@ struct WebhookDelivery: Sendable {
     var retryDelay: Duration {
         let factor = 1 << min(max(attempt - 1, 0), 16)
         return .milliseconds(min(retryMilliseconds * factor, 30_000))
+    }
+
+    /// Where this delivery stands after an attempt that got `status` (nil: no answer): any 2xx delivers, a final
+    /// status refuses, anything else retries while attempts are left. In `fail` mode every attempt fails for good.
+    func outcome(afterStatus status: Int?) -> WebhookDeliveryOutcome {
+        if failsOnPurpose { return .failed }
+        if let status, (200...299).contains(status) { return .delivered }
+        if let status, Self.finalStatuses.contains(status) { return .refused }
+        return attempt < maximumAttempts ? .retrying : .failed
     }
 }

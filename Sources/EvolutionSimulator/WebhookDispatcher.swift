@@ -4,7 +4,8 @@ import Runtime
 import Synchronization
 
 /// Sends queued webhooks from a background thread with its own ``HTTPClient``, retrying failures: up to the
-/// delivery's attempts, with a doubling delay, never after 400, 401, 403, 404 or 422 (as Evolution).
+/// delivery's attempts, with a doubling delay, never after 400, 401, 403, 404 or 422 (as Evolution). Each attempt's
+/// result goes to a report function (the simulator's delivery log).
 ///
 /// Logs the event, instance, attempt and status of each delivery; never the URL or headers (they may carry
 /// secrets).
@@ -35,8 +36,9 @@ final class WebhookDispatcher: Sendable {
         queue.withLock { $0 }
     }
 
-    /// The thread's loop: sends what is due, then sleeps until the next retry is due or new work arrives.
-    func run(on thread: BackgroundThread) {
+    /// The thread's loop: sends what is due, reporting each attempt to `report`, then sleeps until the next
+    /// delivery is due or new work arrives.
+    func run(on thread: BackgroundThread, report: (WebhookAttemptResult) -> Void) {
         let client: HTTPClient
         do {
             client = try HTTPClient(bodyLimit: 64 * 1024)
@@ -52,7 +54,9 @@ final class WebhookDispatcher: Sendable {
                 return due
             }
             for delivery in due {
-                if let retry = send(delivery, with: client) { queue.withLock { $0.append(retry) } }
+                let result = send(delivery, with: client)
+                report(result)
+                if result.outcome == .retrying { queue.withLock { $0.append(result.delivery) } }
             }
             let next = queue.withLock { $0.map(\.notBefore).min() }
             let timeout = next.map { max(.zero, $0 - ContinuousClock.now) }
@@ -60,8 +64,8 @@ final class WebhookDispatcher: Sendable {
         }
     }
 
-    /// One attempt; the delivery to retry later, or nil when done (delivered, refused for good, or out of attempts).
-    private func send(_ delivery: WebhookDelivery, with client: HTTPClient) -> WebhookDelivery? {
+    /// One attempt, logged; the result holds the delivery to queue again when it is to be retried.
+    private func send(_ delivery: WebhookDelivery, with client: HTTPClient) -> WebhookAttemptResult {
         var delivery = delivery
         delivery.attempt += 1
         let request = HTTPClientRequest(
@@ -71,28 +75,26 @@ final class WebhookDispatcher: Sendable {
             "event": .string(delivery.event), "instance": .string(delivery.instance),
             "attempt": .stringConvertible(delivery.attempt),
         ]
-        let status: Int?
+        var status: Int?
+        var failure: String?
         do {
             status = try client.send(request).status
             metadata["status"] = .stringConvertible(status ?? 0)
         } catch {
-            status = nil
+            failure = error.description
             metadata["error"] = .string(error.description)
         }
-        if let status, (200...299).contains(status) {
-            logger.info("webhook delivered", metadata: metadata)
-            return nil
+        let outcome = delivery.outcome(afterStatus: status)
+        switch outcome {
+        case .delivered: logger.info("webhook delivered", metadata: metadata)
+        case .refused: logger.warning("webhook refused; not retried", metadata: metadata)
+        case .retrying:
+            logger.info("webhook failed; will retry", metadata: metadata)
+            delivery.notBefore = .now + delivery.retryDelay
+        case .failed where delivery.failsOnPurpose:
+            logger.warning("webhook counted as failed (delivery mode fail); not retried", metadata: metadata)
+        case .failed, .pending, .dropped: logger.warning("webhook failed; no attempts left", metadata: metadata)
         }
-        if let status, WebhookDelivery.finalStatuses.contains(status) {
-            logger.warning("webhook refused; not retried", metadata: metadata)
-            return nil
-        }
-        guard delivery.attempt < delivery.maximumAttempts else {
-            logger.warning("webhook failed; no attempts left", metadata: metadata)
-            return nil
-        }
-        logger.info("webhook failed; will retry", metadata: metadata)
-        delivery.notBefore = .now + delivery.retryDelay
-        return delivery
+        return WebhookAttemptResult(delivery: delivery, status: status, error: failure, outcome: outcome)
     }
 }

@@ -60,13 +60,15 @@ enum WebhookEvent {
         ("qrcode.updated", ["message": "QR code limit reached, please login again", "statusCode": 500])
     }
 
-    /// `status.instance` before a logout's close.
-    static func statusClosed(_ instance: SimulatedInstance, at time: Timestamp) -> (String, JSONValue) {
+    /// `status.instance` before a final close's `logout.instance` and `connection.update` `close`.
+    static func statusClosed(
+        _ instance: SimulatedInstance, statusReason: Int, at time: Timestamp
+    ) -> (String, JSONValue) {
         (
             "status.instance",
             [
                 "instance": .string(instance.name), "status": "closed", "disconnectionAt": .string(time.description),
-                "disconnectionReasonCode": 401, "disconnectionObject": .null,
+                "disconnectionReasonCode": .integer(statusReason), "disconnectionObject": .null,
             ]
         )
     }

@@ -22,19 +22,34 @@ extension Application {
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: configuration.authentication)),
             tenants: PostgresTenantRepository(pool: pool),
             lock: PostgresOperationLock(pool: pool),
-            evolution: GuardedEvolution(configuration: configuration.evolution, breaker: breaker),
+            evolution: GuardedEvolution(
+                configuration: configuration.evolution, breaker: breaker,
+                webhook: configuration.webhook.map {
+                    EvolutionWebhook(url: $0.url, jwtKey: $0.secret, events: WebhookSettings.events)
+                }),
             audit: PostgresAuditTrail(pool: pool, logger: logger),
             tenantLimiter: KeyedLimiter(limit: configuration.maxEvolutionRequestsPerTenant),
             statusChecks: SingleFlight(),
-            settings: FlowSettings(
-                qrWait: .milliseconds(configuration.qrWaitMilliseconds),
-                upstreamTimeout: .milliseconds(configuration.evolution.timeoutMilliseconds)),
+            settings: Self.flowSettings(configuration),
             clock: .system, logger: logger)
+        let webhook = configuration.webhook.map {
+            EvolutionWebhookHandler(
+                verifier: $0.verifier, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)
+        }
         self.init(
             router: Self.router(
-                whatsApp: dependencies,
+                whatsApp: dependencies, webhook: webhook,
                 checkDatabase: { () throws(PostgresError) in
                     try pool.query("SELECT 1 FROM schema_migrations LIMIT 1", retryOnConnectionLoss: true)
                 }))
+    }
+
+    private static func flowSettings(_ configuration: Configuration) -> FlowSettings {
+        var settings = FlowSettings(
+            qrWait: .milliseconds(configuration.qrWaitMilliseconds),
+            upstreamTimeout: .milliseconds(configuration.evolution.timeoutMilliseconds))
+        settings.webhooks = configuration.webhook != nil
+        settings.statusMaxAge = .milliseconds(configuration.statusMaxAgeMilliseconds)
+        return settings
     }
 }

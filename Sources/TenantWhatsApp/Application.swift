@@ -15,11 +15,21 @@ public final class Application: HTTPResponder {
         self.router = router
     }
 
+    /// The largest request body of the API routes: 16 KiB, as nginx's `client_max_body_size 16k`.
+    public static let bodyLimit = 16 * 1024
+    /// The largest webhook delivery: 64 KiB (a QR code's data URL is large), as nginx's limit on that location.
+    public static let webhookBodyLimit = 64 * 1024
+    /// Where Evolution delivers its events.
+    static let webhookPattern = "/api/evolution/webhook"
+
     /// Routes `request` and answers it; every error becomes the envelope.
     public func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse {
         switch router.match(method: request.method, path: request.path) {
         case .found(let handler, let pattern, let parameters):
             context.route = pattern
+            // The bridge reads up to the largest limit (the webhook's); every other route keeps the API's 16 KiB.
+            guard request.body.count <= (pattern == Self.webhookPattern ? Self.webhookBodyLimit : Self.bodyLimit)
+            else { return APIError(.payloadTooLarge).response(requestID: context.requestID) }
             do {
                 return try handler.handle(request, parameters: parameters, context: context)
             } catch {
@@ -44,8 +54,12 @@ public final class Application: HTTPResponder {
     }
 
     /// The routes of the API around the WhatsApp `dependencies` and a readiness check.
+    ///
+    /// `POST /api/evolution/webhook` exists only with webhooks configured (`webhook`); without, it is a 404 like any
+    /// unknown path.
     static func router(
-        whatsApp dependencies: WhatsAppDependencies, checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void
+        whatsApp dependencies: WhatsAppDependencies, webhook: EvolutionWebhookHandler? = nil,
+        checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void
     ) -> Router<any RouteHandler> {
         var router = Router<any RouteHandler>()
         router.add(.get, "/api/health", HealthHandler())
@@ -56,6 +70,7 @@ public final class Application: HTTPResponder {
         router.add(.get, "/api/tenants/{tenantId}/whatsapp/status", StatusHandler(dependencies: dependencies))
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
+        if let webhook { router.add(.post, webhookPattern, webhook) }
         return router
     }
 }

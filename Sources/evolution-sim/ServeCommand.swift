@@ -14,14 +14,25 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Without --socket it accepts on file descriptor 0 (spawn-fcgi). All threads share one in-memory state.
 
-            Environment: SIM_API_KEY (required: the global key, never logged), SIM_QR_PENDING_ANSWERS (0), \
+            Environment: SIM_API_KEY (required: the global key, never logged), SIM_QR_PENDING_ANSWERS (0), SIM_QR_DELAY_MS (0), \
             SIM_QR_ROTATE_SECONDS (45), SIM_QR_LIMIT (30), SIM_AUTO_SCAN_SECONDS (off), SIM_DELETE_CLEANUP_MS (0), \
             SIM_CONNECT_WAIT_MS (0), SIM_WEBHOOK_ATTEMPTS (3), SIM_WEBHOOK_TIMEOUT_MS (5000), SIM_WEBHOOK_RETRY_MS \
-            (200), SIM_EXPOSE_TOKEN_IN_WEBHOOKS (false), SIM_SERVER_URL, LOG_LEVEL, LOG_FILE.
+            (200), SIM_WEBHOOK_DELIVERY (normal | drop | fail), SIM_WEBHOOK_DELAY_MS (0), \
+            SIM_EXPOSE_TOKEN_IN_WEBHOOKS (false), SIM_SERVER_URL, LOG_LEVEL, LOG_FILE.
+
+            Webhooks go out as Evolution 2.3 sends them: a configured jwt_key header is replaced by \
+            Authorization: Bearer <HS256 JWT {iat, exp: iat+600, app: evolution, action: webhook}> signed with it.
 
             Control API (not Evolution's): POST /_sim/instances/{name}/scan | drop | rotate-qr; POST, GET, DELETE \
             /_sim/faults; GET, DELETE /_sim/calls; GET, PUT /_sim/settings; POST /_sim/reset; POST /_sim/webhooks[/…] \
-            (a webhook target), GET, DELETE /_sim/webhooks.
+            (a webhook target), GET, DELETE /_sim/webhooks (what it received, headers included).
+
+            Outgoing webhooks: GET /_sim/deliveries lists each one (event, instance, url, header names, \
+            authorization sent or not, outcome pending | retrying | delivered | refused | failed | dropped, attempts, \
+            status), never a header value; DELETE /_sim/deliveries empties the list. PUT /_sim/settings \
+            {"webhookDeliveryMode":"normal"|"drop"|"fail","webhookDelayMs":N} breaks or slows delivery: drop records \
+            without sending, fail sends once and counts it failed without retry, webhookDelayMs holds each delivery \
+            that long before its first attempt.
             """
     )
 

@@ -50,7 +50,9 @@ struct ServeCommand: ParsableCommand {
                 listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
             // One application for the process: its pool, breaker and limits are shared by every worker thread.
             let application = Application(configuration: configuration, logger: logger)
-            try server.run { FastCGIHTTPBridge(responder: application, logger: logger) }
+            try server.run {
+                FastCGIHTTPBridge(responder: application, logger: logger, bodyLimit: Application.webhookBodyLimit)
+            }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])
             writeToStandardError("tenant-whatsapp serve: \(error.description)")

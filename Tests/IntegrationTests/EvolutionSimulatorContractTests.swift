@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The simulator as raw HTTP through its nginx, checked against evolution-api.md: status codes, exact envelopes,
-/// guard order, and the quirks a client must survive.
+/// guard order, and the quirks a client must survive. Webhooks (§6) have a suite of their own,
+/// ``EvolutionSimulatorWebhookContractTests``.
 @Suite("Evolution simulator contract", .serialized)
 final class EvolutionSimulatorContractTests {
     private static let launched = TestEvolutionSim.launchedForProcess()
@@ -303,60 +304,7 @@ final class EvolutionSimulatorContractTests {
                 == Self.envelope(404, "Not Found", #"["Instance \"ghost\" not found"]"#))
     }
 
-    // MARK: - §6: webhooks
-
-    @Test func webhookSetNeedsTheNestedBody() throws {
-        try create("t1")
-        let flat = try sim.sendWithKey("POST", "/webhook/set/t1", json: #"{"enabled":true,"url":"http://x/"}"#)
-        #expect(flat.status == 400)
-        #expect(
-            flat.text
-                == Self.envelope(400, "Bad Request", #"[["instance requires property \"webhook\""]]"#)
-        )
-        let noEvents = try sim.sendWithKey(
-            "POST", "/webhook/set/t1", json: #"{"webhook":{"enabled":true,"url":"http://x/"}}"#)
-        #expect(noEvents.status == 500)
-        let created = try sim.sendWithKey(
-            "POST", "/webhook/set/t1",
-            json: #"{"webhook":{"enabled":true,"url":"http://x/","events":["CONNECTION_UPDATE"]}}"#)
-        #expect(created.status == 201)
-        #expect(try created.jsonObject()["events"] as? [String] == ["CONNECTION_UPDATE"])
-        let found = try sim.sendWithKey("GET", "/webhook/find/t1").jsonObject()
-        #expect(found["url"] as? String == "http://x/")
-    }
-
-    @Test func webhookFindAnswersNullWithoutAWebhook() throws {
-        try create("t1")
-        #expect(try sim.sendWithKey("GET", "/webhook/find/t1").text == "null")
-    }
-
-    @Test func webhooksDeliverQRCodeAndConnectionEnvelopes() throws {
-        let url = "\(sim.baseURL)/_sim/webhooks"
-        let response = try sim.sendWithKey(
-            "POST", "/instance/create",
-            json:
-                #"{"instanceName":"t1","integration":"WHATSAPP-BAILEYS","qrcode":true,"webhook":{"url":"\#(url)","#
-                + #""byEvents":true,"events":["QRCODE_UPDATED","CONNECTION_UPDATE"]}}"#
-        )
-        #expect(response.status == 201)
-        try sim.scan(instance: "t1")
-        var received: [[String: Any]] = []
-        try Wait.until("three webhooks arrive", timeoutSeconds: 10) {
-            received = try sim.receivedWebhooks()
-            return received.count >= 3
-        }
-        let paths = Set(received.compactMap { $0["path"] as? String })
-        #expect(paths == ["/_sim/webhooks/connection-update", "/_sim/webhooks/qrcode-updated"])
-        let bodies = received.compactMap { $0["body"] as? [String: Any] }
-        let open = try #require(bodies.first { ($0["data"] as? [String: Any])?["state"] as? String == "open" })
-        #expect(open["event"] as? String == "connection.update")
-        #expect(open["instance"] as? String == "t1")
-        #expect((open["sender"] as? String)?.hasSuffix("@s.whatsapp.net") == true)
-        #expect(open["apikey"] is NSNull)
-        let qr = try #require(bodies.first { $0["event"] as? String == "qrcode.updated" })
-        #expect(qr["sender"] == nil)
-        #expect(((qr["data"] as? [String: Any])?["qrcode"] as? [String: Any])?["instance"] as? String == "t1")
-    }
+    // MARK: - §7: QR code timing
 
     @Test func anAutomaticScanOpensTheInstance() throws {
         try sim.updateSettings(#"{"autoScanSeconds":0}"#)

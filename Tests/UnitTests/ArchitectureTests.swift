@@ -24,7 +24,7 @@ struct ArchitectureTests {
             "Resilience", "Runtime",
             "StructuredLogging",
         ],
-        "EvolutionSimulator": ["HTTPClient", "HTTPServer", "JSON", "Logging", "Runtime", "Synchronization"],
+        "EvolutionSimulator": ["HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Runtime", "Synchronization"],
         "tenant-whatsapp": [
             "ArgumentParser", "FastCGI", "HTTPServer", "Logging", "Postgres", "Runtime", "StructuredLogging",
             "TenantWhatsApp",

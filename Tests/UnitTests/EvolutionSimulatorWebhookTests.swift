@@ -81,7 +81,7 @@ struct EvolutionSimulatorWebhookTests {
         #expect(envelopes(harness.state.takeOutbox()).allSatisfy { $0["apikey"]?.stringValue == token })
     }
 
-    @Test func configuredHeadersAreSentExceptJWTKey() {
+    @Test func aJWTKeyIsNotSentButBecomesAnAuthorizationThatWinsOverAConfiguredOne() {
         var harness = SimulatorHarness()
         harness.create(
             "t1",
@@ -90,7 +90,8 @@ struct EvolutionSimulatorWebhookTests {
                 + #""headers":{"authorization":"Bearer abc","jwt_key":"s"}}"#
         )
         let headers = harness.state.takeOutbox().first?.headers ?? []
-        #expect(headers.map(\.name) == ["Content-Type", "authorization"])
+        #expect(headers.map(\.name) == ["Content-Type", "Authorization"])
+        #expect(headers.last?.value.hasPrefix("Bearer ey") == true)
     }
 
     @Test func deliveriesCarryTheRetrySettingsAndBackOffByDoubling() {

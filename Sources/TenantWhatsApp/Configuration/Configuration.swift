@@ -30,6 +30,11 @@ public struct Configuration: Sendable {
     public var breakerFailures = 5
     /// `EVOLUTION_BREAKER_COOLDOWN_MS`: how long the open breaker refuses calls before one probe (default 5000).
     public var breakerCooldownMilliseconds = 5000
+    /// `EVOLUTION_WEBHOOK_URL` and `EVOLUTION_WEBHOOK_SECRET`: Evolution pushes events to us; nil: polling only.
+    public var webhook: WebhookSettings?
+    /// `STATUS_MAX_AGE_MS`: status answers from the recorded state while it is younger than this; 0 always asks
+    /// Evolution. Default 5000 with webhooks (pushes keep the row current), 0 without (today's polling).
+    public var statusMaxAgeMilliseconds = 0
 
     /// A configuration from its parts.
     public init(
@@ -67,6 +72,9 @@ public struct Configuration: Sendable {
             "EVOLUTION_BREAKER_FAILURES", in: environment, default: 5, 1...1000)
         configuration.breakerCooldownMilliseconds = try integer(
             "EVOLUTION_BREAKER_COOLDOWN_MS", in: environment, default: 5000, 100...600_000)
+        configuration.webhook = try WebhookSettings.load(from: environment)
+        configuration.statusMaxAgeMilliseconds = try integer(
+            "STATUS_MAX_AGE_MS", in: environment, default: configuration.webhook == nil ? 0 : 5000, 0...600_000)
         return configuration
     }
 

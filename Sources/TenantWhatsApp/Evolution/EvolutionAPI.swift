@@ -25,6 +25,9 @@ protocol EvolutionAPI: Sendable {
         -> EvolutionLogoutResult
     /// `DELETE /instance/delete/{name}`.
     func deleteInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    /// Makes sure the instance pushes its events to us: with webhooks configured, reads the instance's webhook and
+    /// sets ours when it differs (a reused or adopted instance); without, does nothing.
+    func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
     /// The circuit breaker's state, for `/api/ready`: `closed`, `open` or `half_open`.
     var breakerState: String { get }
 }

@@ -30,7 +30,19 @@ public final class EvolutionClient {
     /// 403 `This name "x" is already in use.` is ``EvolutionError/nameInUse`` (Evolution answers it before checking
     /// the key). The answer's QR code is often `.qrCodePending`: poll ``connect(instance:)`` then.
     public func createInstance(named name: String) throws(EvolutionError) -> EvolutionCreatedInstance {
-        let body: JSONValue = ["instanceName": .string(name), "integration": "WHATSAPP-BAILEYS", "qrcode": true]
+        try createInstance(named: name, webhook: nil)
+    }
+
+    /// ``createInstance(named:)`` carrying `webhook` (always with its `events`: Evolution 2.3.x rolls the create back
+    /// without them).
+    func createInstance(
+        named name: String, webhook: EvolutionWebhook?
+    ) throws(EvolutionError) -> EvolutionCreatedInstance {
+        var body: JSONValue = ["instanceName": .string(name), "integration": "WHATSAPP-BAILEYS", "qrcode": true]
+        if let webhook, case .object(var members) = body {
+            members.append(("webhook", webhook.json))
+            body = .object(members)
+        }
         let answer = try exchange(.post, "/instance/create", body: body)
         if answer.status == 403, answer.messages.contains(where: { $0.contains("already in use") }) {
             throw .nameInUse
@@ -74,6 +86,21 @@ public final class EvolutionClient {
         if answer.status == 400, answer.messages.contains(where: { $0.contains("needs to be disconnected") }) {
             throw .needsLogout
         }
+        _ = try answer.successBody()
+    }
+
+    /// `GET /webhook/find/{name}`: the instance's webhook row, or nil when it has none (Evolution answers `null`).
+    func findWebhook(instance name: String) throws(EvolutionError) -> JSONValue? {
+        let answer = try exchange(.get, "/webhook/find/" + Self.pathSegment(name))
+        let body = try answer.successBody()
+        if body.isNull { return nil }
+        guard body.objectMembers != nil else { throw .badResponse(.unexpectedShape(field: "$")) }
+        return body
+    }
+
+    /// `POST /webhook/set/{name}` with `{"webhook":{…}}` (201).
+    func setWebhook(_ webhook: EvolutionWebhook, instance name: String) throws(EvolutionError) {
+        let answer = try exchange(.post, "/webhook/set/" + Self.pathSegment(name), body: ["webhook": webhook.json])
         _ = try answer.successBody()
     }
 

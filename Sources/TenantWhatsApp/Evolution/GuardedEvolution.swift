@@ -9,14 +9,17 @@ import Runtime
 final class GuardedEvolution: EvolutionAPI {
     private let configuration: EvolutionConfiguration
     private let breaker: CircuitBreaker
+    /// The webhook every created instance carries, and reused ones get; nil when webhooks are off.
+    private let webhook: EvolutionWebhook?
     private let idleClients = ConditionLock<[EvolutionClient]>([])
 
     /// Idle clients kept beyond this are closed: a burst leaves no pile of connections behind.
     private static let maximumIdleClients = 32
 
-    init(configuration: EvolutionConfiguration, breaker: CircuitBreaker) {
+    init(configuration: EvolutionConfiguration, breaker: CircuitBreaker, webhook: EvolutionWebhook?) {
         self.configuration = configuration
         self.breaker = breaker
+        self.webhook = webhook
     }
 
     var breakerState: String { breaker.state.rawValue }
@@ -24,7 +27,7 @@ final class GuardedEvolution: EvolutionAPI {
     func createInstance(
         named name: String, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
-        try call(deadline) { client throws(EvolutionError) in try client.createInstance(named: name) }
+        try call(deadline) { client throws(EvolutionError) in try client.createInstance(named: name, webhook: webhook) }
     }
 
     func connect(
@@ -47,6 +50,13 @@ final class GuardedEvolution: EvolutionAPI {
 
     func deleteInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
         try call(deadline) { client throws(EvolutionError) in try client.deleteInstance(named: name) }
+    }
+
+    func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
+        guard let webhook else { return }
+        let stored = try call(deadline) { client throws(EvolutionError) in try client.findWebhook(instance: name) }
+        if let stored, webhook.matches(row: stored) { return }
+        try call(deadline) { client throws(EvolutionError) in try client.setWebhook(webhook, instance: name) }
     }
 
     /// Runs one call on a lent client, if the breaker lets it through, and tells the breaker how it went.

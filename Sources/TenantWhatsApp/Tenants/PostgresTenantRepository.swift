@@ -7,14 +7,17 @@ struct PostgresTenantRepository: TenantRepository {
     func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
         let rows = try pool.query(
             """
-            SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
+            SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
+                \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
+                (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms
             FROM tenants WHERE id = $1
             """, [tenant.rawValue], retryOnConnectionLoss: true)
         guard let row = rows.first else { return nil }
         return TenantRecord(
             id: tenant, instanceName: row["whatsapp_instance_name"],
             status: row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:)),
-            instanceCreatedAt: row["created_at"])
+            instanceCreatedAt: row["created_at"], checkedAt: row["checked_at"],
+            checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) })
     }
 
     func attachInstance(
@@ -24,7 +27,8 @@ struct PostgresTenantRepository: TenantRepository {
             """
             UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
-                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END, updated_at = now()
+                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
+                whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text
             RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
             """, [tenant.rawValue, name, status.rawValue])
@@ -45,6 +49,8 @@ struct PostgresTenantRepository: TenantRepository {
                     WHEN $3::text <> 'open' THEN NULL
                     WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
                     ELSE now() END,
+                whatsapp_qr_code = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_code END,
+                whatsapp_qr_received_at = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_received_at END,
                 updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
             -- The row as it was: locked first, so concurrent checks see each other's state, never the same "before".
             FROM (
@@ -63,7 +69,8 @@ struct PostgresTenantRepository: TenantRepository {
         let rows = try pool.query(
             """
             UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
-                whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), updated_at = now()
+                whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
+                whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text AND whatsapp_instance_name = $2::text
             """, [tenant.rawValue, name])
         return rows.affectedRowCount == 1

@@ -8,4 +8,8 @@ struct TenantRecord: Sendable, Equatable {
     let status: EvolutionConnectionState?
     /// When the instance was created or adopted, ISO 8601 UTC with milliseconds.
     let instanceCreatedAt: String?
+    /// When the state was last observed (a check or a pushed event), ISO 8601; nil without one.
+    var checkedAt: String? = nil
+    /// How long ago that was on PostgreSQL's clock, in milliseconds; nil without one.
+    var checkedAgeMilliseconds: Int? = nil
 }

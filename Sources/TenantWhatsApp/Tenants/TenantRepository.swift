@@ -24,6 +24,25 @@ protocol TenantRepository: Sendable {
 
     /// Forgets the tenant's instance `name`; false when the tenant no longer had it.
     func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool
+
+    /// Records a state Evolution pushed for the tenant's instance `name` at `eventTime` (Evolution's clock, ISO
+    /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`; nil when the tenant no longer
+    /// has that instance or a later event was applied already (a late or repeated delivery changes nothing).
+    func recordPushedState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        clearQRCode: Bool
+    ) throws(PostgresError) -> RecordedState?
+
+    /// Stores a QR code (PNG data URL) Evolution pushed for the tenant's instance `name`; false when it does not
+    /// apply (another instance, already open, or older than the last event applied).
+    func storePushedQRCode(
+        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+    ) throws(PostgresError) -> Bool
+
+    /// The QR code pushed for the tenant's instance `name` within `maximumAge`, unless it is open; nil otherwise.
+    func pushedQRCode(
+        of name: String, for tenant: TenantID, maximumAge: Duration
+    ) throws(PostgresError) -> EvolutionQRCode?
 }
 
 /// What ``TenantRepository/recordState(_:of:for:)`` found and wrote.

@@ -39,6 +39,9 @@ struct ConnectHandler: RouteHandler {
         let found = try flow.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
         guard let record = found else { throw APIError(.tenantNotFound) }
         if let name = record.instanceName, let createdAt = record.instanceCreatedAt {
+            if let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
+                return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
+            }
             let state = flow.attemptUpstream("connectionState") { evolution, deadline throws(EvolutionError) in
                 try evolution.connectionState(instance: name, deadline: deadline)
             }
@@ -48,6 +51,7 @@ struct ConnectHandler: RouteHandler {
                 throw APIError(.alreadyConnected)
             case .success(let state):
                 try flow.recordObservedState(state, of: name, for: tenant)
+                try ensureWebhook(of: name, flow: flow)
                 let qrCode = try awaitQRCode(of: name, for: tenant, first: nil, flow: flow)
                 return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
             case .failure(.notFound):
@@ -117,35 +121,95 @@ struct ConnectHandler: RouteHandler {
             try dependencies.tenants.attachInstance(name, status: state, to: tenant)
         }
         if state == .open { throw APIError(.alreadyConnected) }
+        try ensureWebhook(of: name, flow: flow)
         let qrCode = try awaitQRCode(of: name, for: tenant, first: nil, flow: flow)
         return ConnectOutcome(kind: .adopted, instanceName: name, qrCode: qrCode, createdAt: createdAt)
     }
 
     /// The instance's QR code: `first` when it carries one, else asked of `GET /instance/connect` every poll
     /// interval until it comes or `EVOLUTION_QR_WAIT_MS` passes (Evolution makes QR codes asynchronously and often
-    /// answers `{"count":0}` at first). Nil when none came in time; 409 when the phone connected meanwhile.
+    /// answers `{"count":0}` at first); with webhooks, waited for in PostgreSQL instead (see
+    /// ``awaitPushedQRCode(of:for:askFirst:flow:)``). Nil when none came in time; 409 when the phone connected
+    /// meanwhile.
     private func awaitQRCode(
         of name: String, for tenant: TenantID, first: EvolutionConnectResult?, flow: WhatsAppFlow
     ) throws(APIError) -> EvolutionQRCode? {
         if case .qrCode(let qrCode) = first { return qrCode }
+        if dependencies.settings.webhooks {
+            // After a create the socket is starting and its QR code will be pushed; a reused instance may need
+            // `/instance/connect` to start one.
+            return try awaitPushedQRCode(of: name, for: tenant, askFirst: first == nil, flow: flow)
+        }
         let clock = dependencies.clock
         let interval = dependencies.settings.qrPollInterval
         let deadline = clock.now() + dependencies.settings.qrWait
         while true {
-            let answer = try flow.upstream("connect") { evolution, deadline throws(EvolutionError) in
-                try evolution.connect(instance: name, deadline: deadline)
-            }
-            switch answer {
-            case .qrCode(let qrCode):
-                return qrCode
-            case .state(.open):
-                try flow.recordObservedState(.open, of: name, for: tenant)
-                throw APIError(.alreadyConnected)
-            case .qrCodePending, .state:
-                break
-            }
+            if let qrCode = try askForQRCode(of: name, for: tenant, flow: flow) { return qrCode }
             guard clock.now() + interval < deadline else { return nil }
             clock.pause(interval)
+        }
+    }
+
+    /// Waits for the QR code Evolution pushes (a cheap read of the tenant's row every few hundred milliseconds),
+    /// asking Evolution itself only every ``FlowSettings/qrFallbackInterval``, in case a delivery was lost.
+    private func awaitPushedQRCode(
+        of name: String, for tenant: TenantID, askFirst: Bool, flow: WhatsAppFlow
+    ) throws(APIError) -> EvolutionQRCode? {
+        let clock = dependencies.clock
+        let settings = dependencies.settings
+        let deadline = clock.now() + settings.qrWait
+        var nextAsk = askFirst ? clock.now() : clock.now() + settings.qrFallbackInterval
+        while true {
+            if clock.now() >= nextAsk {
+                if let qrCode = try askForQRCode(of: name, for: tenant, flow: flow) { return qrCode }
+                nextAsk = clock.now() + settings.qrFallbackInterval
+            }
+            let pushed = try flow.database("pushedQRCode") { () throws(PostgresError) in
+                try dependencies.tenants.pushedQRCode(
+                    of: name, for: tenant, maximumAge: FlowSettings.pushedQRMaximumAge)
+            }
+            if let pushed { return pushed }
+            guard clock.now() + settings.pushedQRPollInterval < deadline else { return nil }
+            clock.pause(settings.pushedQRPollInterval)
+        }
+    }
+
+    /// One `GET /instance/connect`: its QR code, nil while pending, 409 when already open.
+    private func askForQRCode(
+        of name: String, for tenant: TenantID, flow: WhatsAppFlow
+    ) throws(APIError)
+        -> EvolutionQRCode?
+    {
+        let answer = try flow.upstream("connect") { evolution, deadline throws(EvolutionError) in
+            try evolution.connect(instance: name, deadline: deadline)
+        }
+        switch answer {
+        case .qrCode(let qrCode):
+            return qrCode
+        case .state(.open):
+            try flow.recordObservedState(.open, of: name, for: tenant)
+            throw APIError(.alreadyConnected)
+        case .qrCodePending, .state:
+            return nil
+        }
+    }
+
+    /// With webhooks: a QR code pushed for the stored instance within the last 40 s (its socket is running, and
+    /// the code still scannable), answered without asking Evolution anything. None once the instance is open.
+    private func freshPushedQRCode(
+        of record: TenantRecord, named name: String, for tenant: TenantID, flow: WhatsAppFlow
+    ) throws(APIError) -> EvolutionQRCode? {
+        guard dependencies.settings.webhooks, record.status != .open else { return nil }
+        return try flow.database("pushedQRCode") { () throws(PostgresError) in
+            try dependencies.tenants.pushedQRCode(of: name, for: tenant, maximumAge: FlowSettings.pushedQRMaximumAge)
+        }
+    }
+
+    /// With webhooks: makes a reused or adopted instance push its events to us.
+    private func ensureWebhook(of name: String, flow: WhatsAppFlow) throws(APIError) {
+        guard dependencies.settings.webhooks else { return }
+        try flow.upstream("ensureWebhook") { evolution, deadline throws(EvolutionError) in
+            try evolution.ensureWebhook(instance: name, deadline: deadline)
         }
     }
 

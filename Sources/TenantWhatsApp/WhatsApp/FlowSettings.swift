@@ -9,6 +9,16 @@ struct FlowSettings: Sendable, Equatable {
     var operationBudget: Duration
     /// How long status may take in all.
     var statusBudget: Duration = FlowSettings.requestBudget
+    /// Whether Evolution pushes state and QR codes to us (webhooks configured).
+    var webhooks = false
+    /// Status answers from the recorded state while it is younger than this (`STATUS_MAX_AGE_MS`); zero: never.
+    var statusMaxAge: Duration = .zero
+    /// With webhooks: how often connect looks for a pushed QR code in PostgreSQL while it waits (a cheap read).
+    var pushedQRPollInterval: Duration = .milliseconds(250)
+    /// With webhooks: how often connect still asks Evolution itself, in case a delivery is lost.
+    var qrFallbackInterval: Duration = .seconds(3)
+    /// A pushed QR code younger than this is answered as it is (Evolution's QR codes live 45 s).
+    static let pushedQRMaximumAge: Duration = .seconds(40)
 
     /// The most any request may take: 50 s, under nginx's 60 s.
     static let requestBudget: Duration = .seconds(50)

@@ -19,6 +19,10 @@ struct StatusHandler: RouteHandler {
         guard let name = record.instanceName else {
             return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
         }
+        if let fresh = Self.freshState(of: record, maximumAge: dependencies.settings.statusMaxAge) {
+            context.logMetadata["answeredFrom"] = "database"
+            return WhatsAppResponses.status(fresh.state, instanceName: name, tenant: tenant, lastCheck: fresh.checkedAt)
+        }
         let shared = dependencies.statusChecks.run(tenant, deadline: flow.deadline) {
             Result { () throws(APIError) in
                 try flow.withinTenantCap(tenant) { () throws(APIError) in
@@ -40,6 +44,16 @@ struct StatusHandler: RouteHandler {
         case .gone:
             return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
         }
+    }
+
+    /// The recorded state when it was observed (by a check or a pushed event) less than `maximumAge` ago.
+    static func freshState(
+        of record: TenantRecord, maximumAge: Duration
+    ) -> (state: EvolutionConnectionState, checkedAt: String)? {
+        guard maximumAge > .zero, let state = record.status, let checkedAt = record.checkedAt,
+            let age = record.checkedAgeMilliseconds, Duration.milliseconds(age) < maximumAge
+        else { return nil }
+        return (state, checkedAt)
     }
 
     /// Asks Evolution for the instance's state and records what it says.

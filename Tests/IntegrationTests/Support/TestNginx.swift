@@ -29,11 +29,11 @@ final class TestNginx: @unchecked Sendable {
     /// simulator's own nginx).
     static func start(
         in directory: URL, socketPaths: [String], environment: [String: String] = [:],
-        renderer rendererPath: String = "scripts/render-nginx"
+        renderer rendererPath: String = "scripts/render-nginx", port chosenPort: Int? = nil
     ) throws
         -> TestNginx
     {
-        let port = try TestEnvironment.freeLoopbackPort()
+        let port = try chosenPort ?? TestEnvironment.freeLoopbackPort()
         let renderer = TestEnvironment.packageRoot.appendingPathComponent(rendererPath).path
         var renderEnvironment = ProcessInfo.processInfo.environment
         renderEnvironment.merge(environment) { $1 }

@@ -13,6 +13,9 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// `EVOLUTION_QR_WAIT_MS` unless overridden: how long connect polls for a QR code.
     static let qrWaitMilliseconds = 4000
 
+    /// `EVOLUTION_WEBHOOK_SECRET` of a stack started with webhooks.
+    static let webhookSecret = "webhook-secret-for-tests-0123456789abcdef"
+
     /// Rate limits lifted: a high rate, and a burst above any test's concurrency (nginx counts requests arriving
     /// in the same millisecond against the burst, whatever the rate).
     static let nginxEnvironment = ["TW_NGINX_RATE": "1000r/s", "TW_NGINX_BURST": "1000"]
@@ -47,7 +50,7 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// `EVOLUTION_API_KEY`, another `EVOLUTION_TIMEOUT_MS`…
     static func start(
         sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4, maxRequests: Int? = nil,
-        environment: [String: String] = [:]
+        webhooks: Bool = false, environment: [String: String] = [:]
     ) throws -> TestWhatsAppStack {
         let databaseURL = try TestPostgres.shared.createDatabase("\(label)_\(UInt32.random(in: 0...UInt32.max))")
         let databaseName = try Self.databaseName(in: databaseURL)
@@ -57,6 +60,12 @@ final class TestWhatsAppStack: @unchecked Sendable {
             "DATABASE_URL": databaseURL, "EVOLUTION_API_URL": sim.baseURL, "EVOLUTION_API_KEY": sim.apiKey,
             "EVOLUTION_TIMEOUT_MS": String(timeoutMilliseconds), "EVOLUTION_QR_WAIT_MS": String(qrWaitMilliseconds),
         ]
+        // With webhooks, Evolution (the simulator) delivers to this stack's nginx: its port is chosen up front.
+        let nginxPort = try TestEnvironment.freeLoopbackPort()
+        if webhooks {
+            responderEnvironment["EVOLUTION_WEBHOOK_URL"] = "http://127.0.0.1:\(nginxPort)/api/evolution/webhook"
+            responderEnvironment["EVOLUTION_WEBHOOK_SECRET"] = webhookSecret
+        }
         responderEnvironment.merge(environment) { $1 }
         var responders: [TestResponder] = []
         do {
@@ -67,7 +76,8 @@ final class TestWhatsAppStack: @unchecked Sendable {
                         name: "fcgi\(index)"))
             }
             let nginx = try TestNginx.start(
-                in: directory, socketPaths: responders.map(\.socketPath), environment: Self.nginxEnvironment)
+                in: directory, socketPaths: responders.map(\.socketPath), environment: Self.nginxEnvironment,
+                port: nginxPort)
             return TestWhatsAppStack(
                 sim: sim, directory: directory, databaseURL: databaseURL, databaseName: databaseName,
                 responderEnvironment: responderEnvironment, responders: responders, nginx: nginx)
@@ -164,7 +174,7 @@ final class TestWhatsAppStack: @unchecked Sendable {
     func psqlResult(_ sql: String) throws -> CommandResult {
         try Subprocess.run(
             [
-                "\(TestPostgres.binDirectory)/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", databaseURL, "-f",
+                try TestPostgres.program("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", databaseURL, "-f",
                 "-",
             ], input: sql)
     }

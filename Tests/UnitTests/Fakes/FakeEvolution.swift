@@ -137,6 +137,9 @@ final class FakeEvolution: EvolutionAPI {
         try answer(.deleteInstance(name), deadline: deadline, from: \.deletes)
     }
 
+    /// Webhooks are off in these flows: like the product's gateway without a webhook, nothing is called.
+    func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {}
+
     /// Records `call`, runs the hook, then takes the next answer of its script.
     private func answer<Success>(
         _ call: Call, deadline: ContinuousClock.Instant,

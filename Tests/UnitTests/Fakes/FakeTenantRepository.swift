@@ -12,6 +12,12 @@ final class FakeTenantRepository: TenantRepository {
         var status: EvolutionConnectionState?
         var createdAt: String?
         var checkedAt: String?
+        /// How old `checkedAt` is, as PostgreSQL would compute it (nil: never checked).
+        var checkedAgeMilliseconds: Int? = nil
+        /// The QR code Evolution pushed, still young enough to show.
+        var qrCode: String? = nil
+        /// Evolution's time of the last pushed event applied (ISO 8601, so text order is time order).
+        var eventTime: String? = nil
 
         /// A tenant without an instance.
         static let empty = Row()
@@ -24,7 +30,7 @@ final class FakeTenantRepository: TenantRepository {
 
     /// The repository's methods, as recorded and as failures are scripted.
     enum Method: Sendable, Equatable {
-        case find, attachInstance, recordState, detachInstance
+        case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
     }
 
     /// When seeded instances were created.
@@ -71,7 +77,9 @@ final class FakeTenantRepository: TenantRepository {
     func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
         let row = try call(.find) { rows in rows[tenant] }
         return row.map {
-            TenantRecord(id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt)
+            TenantRecord(
+                id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt,
+                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds)
         }
     }
 
@@ -96,8 +104,51 @@ final class FakeTenantRepository: TenantRepository {
             let previous = row.status
             row.status = status
             row.checkedAt = Self.checkedAt
+            if status == .open { row.qrCode = nil }
             rows[tenant] = row
             return RecordedState(previous: previous, checkedAt: Self.checkedAt)
+        }
+    }
+
+    func recordPushedState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        clearQRCode: Bool
+    ) throws(PostgresError) -> RecordedState? {
+        try call(.recordPushedState) { rows -> RecordedState? in
+            guard var row = rows[tenant], row.instanceName == name else { return nil }
+            if let eventTime, let applied = row.eventTime, applied > eventTime { return nil }
+            let previous = row.status
+            row.status = status
+            row.checkedAt = Self.checkedAt
+            row.checkedAgeMilliseconds = 0
+            row.eventTime = eventTime ?? row.eventTime
+            if status == .open || clearQRCode { row.qrCode = nil }
+            rows[tenant] = row
+            return RecordedState(previous: previous, checkedAt: Self.checkedAt)
+        }
+    }
+
+    func storePushedQRCode(
+        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+    ) throws(PostgresError) -> Bool {
+        try call(.storePushedQRCode) { rows -> Bool in
+            guard var row = rows[tenant], row.instanceName == name, row.status != .open else { return false }
+            if let eventTime, let applied = row.eventTime, applied > eventTime { return false }
+            row.qrCode = dataURL
+            row.eventTime = eventTime ?? row.eventTime
+            rows[tenant] = row
+            return true
+        }
+    }
+
+    func pushedQRCode(
+        of name: String, for tenant: TenantID, maximumAge: Duration
+    ) throws(PostgresError) -> EvolutionQRCode? {
+        try call(.pushedQRCode) { rows -> EvolutionQRCode? in
+            guard let row = rows[tenant], row.instanceName == name, row.status != .open, let qr = row.qrCode else {
+                return nil
+            }
+            return EvolutionQRCode(pngDataURL: qr, code: nil, pairingCode: nil, count: 0)
         }
     }
 

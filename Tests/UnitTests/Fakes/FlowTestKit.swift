@@ -25,8 +25,9 @@ struct FlowTestKit {
     let evolution: FakeEvolution
     let tenantLimiter: KeyedLimiter<TenantID>
     let statusChecks: SingleFlight<TenantID, Result<StatusCheck, APIError>>
-    /// A QR wait of 2 s (four polls 500 ms apart) and upstream calls of 1 s: an operation budget of 5 s.
-    let settings = FlowSettings(qrWait: .seconds(2), upstreamTimeout: .seconds(1))
+    /// By default a QR wait of 2 s (four polls 500 ms apart) and upstream calls of 1 s: an operation budget of 5 s;
+    /// webhooks off.
+    let settings: FlowSettings
     /// When every request of this kit arrived.
     let startedAt = ContinuousClock.now
     let application: Application
@@ -35,7 +36,11 @@ struct FlowTestKit {
     let statusJoins = ConditionLock(0)
 
     /// A kit whose tenant limiter allows `limit` requests per tenant and whose readiness check is `checkDatabase`.
-    init(limit: Int = 4, checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void = {}) throws {
+    init(
+        limit: Int = 4, settings: FlowSettings = FlowSettings(qrWait: .seconds(2), upstreamTimeout: .seconds(1)),
+        checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void = {}
+    ) throws {
+        self.settings = settings
         let clock = self.clock
         let joins = statusJoins
         evolution = FakeEvolution(stamp: { clock.elapsed })
