@@ -23,7 +23,7 @@ let package = Package(
         .target(
             name: "FastCGI", dependencies: ["CFastCGI", "Runtime", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Runtime"]),
-        .target(name: "JSON"),
+        .target(name: "JSON", dependencies: ["Runtime"]),
         // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
         .target(name: "Runtime"),
         .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime"]),

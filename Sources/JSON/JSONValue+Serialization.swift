@@ -1,3 +1,5 @@
+import Runtime
+
 extension JSONValue {
     /// The compact JSON text of this value (RFC 8259), UTF-8 encoded.
     ///
@@ -47,7 +49,7 @@ extension JSONValue {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let hexDigits = Hexadecimal.lowercaseDigits
 
     /// Writes a quoted string, escaping what RFC 8259 requires plus `<`, `>`, `&` and U+2028/9, so that the
     /// text stays inert if a browser ever sniffs it as HTML or script.

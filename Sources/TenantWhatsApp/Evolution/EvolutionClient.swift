@@ -1,5 +1,6 @@
 import HTTPClient
 import JSON
+import Runtime
 
 /// The Evolution API (v2.3.x) as typed calls: create, connect (QR code), connection state, logout, delete and fetch
 /// instances.
@@ -165,10 +166,10 @@ public final class EvolutionClient {
                 UInt8(ascii: "~"):
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                let hex = Hexadecimal.uppercaseDigits
                 encoded += "%"
-                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
-                encoded.unicodeScalars.append(hex[Int(byte & 0xF)])
+                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
+                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0xF)]))
             }
         }
         return encoded

@@ -1,3 +1,5 @@
+import Runtime
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -15,14 +17,7 @@ struct MigrationFile: Sendable {
 
     /// The bytes as lowercase hex, to hand them to PostgreSQL's `decode(…, 'hex')`.
     var hexBytes: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        Hexadecimal.lowercase(bytes)
     }
 
     /// Every `*.sql` file of `directory`, sorted by name byte by byte (hidden files skipped).
