@@ -6,15 +6,16 @@ import Runtime
 /// A threaded FastCGI responder whose worker threads grow with the requests in flight, up to a cap.
 ///
 /// The lifecycle follows libfcgi's `examples/threaded.c` (`FCGX_Init` once, then per thread an `FCGX_Request` and
-/// `FCGX_Accept_r`), organised as leader/followers:
-/// - one worker at a time (the leader) waits for a connection, in `poll(2)` on the listening socket and the
-///   shutdown pipe; the others wait on a condition variable. So a new connection wakes one thread, not all of them.
-/// - the leader that accepts hands leadership to an idle follower, or starts a new worker when none is idle and
-///   fewer than `maximumInFlight` exist, then answers its request. A request waiting on a slow upstream therefore
-///   holds one thread, never the others' turn: health checks and other tenants keep being answered.
+/// `FCGX_Accept_r`), with workers that come and go:
+/// - every idle worker waits for a connection in an epoll instance of its own, watching the listening socket with
+///   `EPOLLEXCLUSIVE` (a new connection wakes one worker, not all) and the shutdown pipe. A worker that finishes
+///   while connections are queued takes the next at once: under load nothing sleeps or wakes.
+/// - the worker that accepts the last idle slot starts a new worker when fewer than `maximumInFlight` exist, then
+///   answers its request. A request waiting on a slow upstream therefore holds one thread, never the others'
+///   turn: health checks and other tenants keep being answered.
 /// - with `maximumInFlight` requests in flight nobody accepts: further connections wait in the listen backlog.
 /// - workers beyond `minimumWorkers` that stayed idle for ``idleTimeout`` end, so a burst leaves no thread behind.
-/// - on SIGTERM/SIGINT the leader keeps accepting until the listen backlog is empty and no request is in flight
+/// - on SIGTERM/SIGINT the workers keep accepting until the listen backlog is empty and no request is in flight
 ///   (connections already queued are answered, not reset), every request in flight finishes, and ``run(makeHandler:)``
 ///   returns.
 /// - an accept or poll error (EMFILE, ENFILE, ENOMEM, …) never ends the server: it backs off (10 ms doubling to

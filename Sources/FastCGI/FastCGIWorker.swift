@@ -3,7 +3,12 @@ internal import Glibc
 import Logging
 import Runtime
 
-/// One worker thread: its `FCGX_Request`, its handler, and its turns as leader (accepting) and as responder.
+/// One worker thread: its `FCGX_Request`, its handler, and its loop of waiting for a connection and answering it.
+///
+/// Every idle worker waits for the listening socket in an epoll instance of its own that watches it with
+/// `EPOLLEXCLUSIVE`, so a new connection wakes one worker, not all of them, and a worker that finishes while
+/// connections are queued takes the next at once, without sleeping or waking anyone (as threads blocked in
+/// `accept(2)` would, which cannot also watch the shutdown pipe).
 final class FastCGIWorker: @unchecked Sendable {
     private let pool: WorkerPool
     private let makeHandler: @Sendable () -> any FastCGIRequestHandler
@@ -13,7 +18,7 @@ final class FastCGIWorker: @unchecked Sendable {
 
     private static let firstBackoffMilliseconds: Int32 = 10
     private static let maximumBackoffMilliseconds: Int32 = 1000
-    /// While stopping, how often the leader looks at the backlog again while requests are still in flight.
+    /// While stopping, how often a worker looks at the backlog again while requests are still in flight.
     private static let drainPollMilliseconds: Int32 = 50
 
     init(pool: WorkerPool, makeHandler: @escaping @Sendable () -> any FastCGIRequestHandler, logger: Logger) {
@@ -26,55 +31,54 @@ final class FastCGIWorker: @unchecked Sendable {
         request.deallocate()
     }
 
-    /// Leads, answers, follows, until the pool no longer needs this thread.
+    /// Accepts and answers requests until the pool no longer needs this thread.
     func run() {
+        let events = EventWait(listener: pool.settings.listener, shutdownPipe: pool.settings.shutdownPipe)
         FCGX_InitRequest(request, pool.settings.listener, 0)
         let handler = makeHandler()
-        defer {
-            FCGX_Free(request, 1)
-            pool.workerEnded()
-        }
-        while pool.nextTurn() == .lead {
-            guard acceptAsLeader() else {
-                pool.leaderExits()
-                return
-            }
-            pool.leaderAccepted()
+        defer { FCGX_Free(request, 1) }
+        while accept(with: events) {
+            pool.accepted()
             handler.handle(FastCGIRequest(request))
             // "Finish the request (accepted by FCGX_Accept_r)": flushes the output, closes the connection.
             FCGX_Finish_r(request)
-            pool.requestFinished()
+            pool.finished()
         }
     }
 
-    /// Waits for a connection and accepts it; false when the server stops and nothing is left to accept.
-    private func acceptAsLeader() -> Bool {
+    /// Waits for a connection and accepts it; false when this worker is to end (no longer needed while idle, or
+    /// stopping with nothing left to accept), in which case it is no longer counted.
+    private func accept(with events: EventWait) -> Bool {
         var backoff: Int32 = 0
         while true {
-            switch waitForConnection() {
+            switch waitForConnection(events) {
             case .stop:
+                pool.workerExits()
                 return false
+            case .idleTooLong:
+                if pool.retireIdleWorker() { return false }
             case .failed(let error):
-                // poll itself can fail (EINVAL once RLIMIT_NOFILE drops below 2, ENOMEM): back off, never spin.
+                // epoll/poll can fail (EINVAL once RLIMIT_NOFILE drops below 2, ENOMEM): back off, never spin.
                 backoff = Self.nextBackoff(after: backoff)
                 logger.warning("poll failed; retrying", metadata: ["errno": "\(error)", "retryInMs": "\(backoff)"])
-                pause(milliseconds: backoff)
+                Pause.for(.milliseconds(backoff))
             case .connectionPending:
                 let status = FCGX_Accept_r(request)
                 if status == 0 { return true }
                 let error = -status
-                // The socket is non-blocking and shared: another process took the connection first.
+                // The socket is non-blocking and shared: another worker (or process) took the connection first.
                 if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { continue }
                 backoff = Self.nextBackoff(after: backoff)
                 logger.warning(
                     "accept failed; retrying", metadata: ["errno": "\(error)", "retryInMs": "\(backoff)"])
-                pause(milliseconds: backoff)
+                Pause.for(.milliseconds(backoff))
             }
         }
     }
 
     private enum Wake {
         case connectionPending
+        case idleTooLong
         case stop
         case failed(errno: Int32)
     }
@@ -84,37 +88,65 @@ final class FastCGIWorker: @unchecked Sendable {
     }
 
     /// Waits until a connection may be pending. Once shutdown was requested, only connections already queued
-    /// count: the leader stops when the backlog is empty and no request is in flight.
-    private func waitForConnection() -> Wake {
-        var descriptors = [
-            pollfd(fd: pool.settings.listener, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: pool.settings.shutdownPipe, events: Int16(POLLIN), revents: 0),
-        ]
+    /// count: the worker stops when the backlog is empty and no request is in flight.
+    private func waitForConnection(_ events: EventWait) -> Wake {
         while true {
-            let stopping = pool.isStopping
-            descriptors[0].revents = 0
-            descriptors[1].revents = 0
-            let ready = poll(&descriptors, stopping ? 1 : 2, stopping ? Self.drainPollMilliseconds : -1)
+            if pool.isStopping {
+                var descriptor = pollfd(fd: pool.settings.listener, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&descriptor, 1, Self.drainPollMilliseconds)
+                if ready < 0 && errno != EINTR { return .failed(errno: errno) }
+                if ready > 0 { return .connectionPending }
+                if !pool.hasBusyWorkers { return .stop }
+                continue
+            }
+            let timeout = Int32(pool.settings.idleTimeout / .milliseconds(1))
+            let ready = events.wait(timeoutMilliseconds: timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 return .failed(errno: errno)
             }
-            // Readable, or in error: either way accept tells what happened, and its errors back off.
-            if descriptors[0].revents != 0 { return .connectionPending }
-            if stopping {
-                if !pool.hasBusyWorkers { return .stop }
-            } else if descriptors[1].revents != 0 {
+            if ready & 2 != 0 {
                 pool.beginStopping()
+                continue
             }
+            // Readable, or in error: either way accept tells what happened, and its errors back off.
+            if ready & 1 != 0 { return .connectionPending }
+            return .idleTooLong
         }
     }
+}
 
-    /// Sleeps `milliseconds` between two attempts (cut short by shutdown, which the next poll then sees).
-    private func pause(milliseconds: Int32) {
-        // While stopping, the pipe stays readable and would cut every pause short: sleep instead.
-        var descriptor = pollfd(fd: pool.settings.shutdownPipe, events: Int16(POLLIN), revents: 0)
-        if pool.isStopping || (poll(&descriptor, 1, milliseconds) < 0 && errno != EINTR) {
-            Pause.for(.milliseconds(milliseconds))
+/// One worker's epoll instance: the listening socket (exclusive wake-ups) and the shutdown pipe.
+private final class EventWait {
+    private var descriptor: Int32 = -1
+    private let listener: Int32
+    private let shutdownPipe: Int32
+
+    init(listener: Int32, shutdownPipe: Int32) {
+        self.listener = listener
+        self.shutdownPipe = shutdownPipe
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// -1 with errno, or a bit set: 1 the listener is readable, 2 the shutdown pipe is, 0 on timeout.
+    ///
+    /// The epoll instance is made on first use, and again after a failure (out of descriptors): a failure is
+    /// reported like a failed poll, which backs off, and never leaves the worker without one for good.
+    func wait(timeoutMilliseconds: Int32) -> Int32 {
+        if descriptor < 0 {
+            let created = tw_epoll_create()
+            guard created >= 0 else { return -1 }
+            guard tw_epoll_watch(created, listener, 1) == 0, tw_epoll_watch(created, shutdownPipe, 0) == 0 else {
+                let failure = errno
+                close(created)
+                errno = failure
+                return -1
+            }
+            descriptor = created
         }
+        return tw_epoll_ready(descriptor, timeoutMilliseconds, listener)
     }
 }

@@ -1,8 +1,7 @@
-internal import Glibc
 import Logging
 import Runtime
 
-/// The worker threads of a ``FastCGIServer`` and who among them leads (see the server for the scheme).
+/// The worker threads of a ``FastCGIServer``: how many live, how many wait for a connection, how many answer one.
 final class WorkerPool: Sendable {
     struct Settings: Sendable {
         let listener: Int32
@@ -17,20 +16,13 @@ final class WorkerPool: Sendable {
     struct State {
         /// Worker threads alive (starting ones included).
         var live = 0
-        /// Workers answering a request.
-        var busy = 0
-        /// Workers waiting to lead.
-        var idleFollowers = 0
-        /// True while one worker waits for connections.
-        var leaderPresent = false
+        /// Workers not answering a request: waiting for a connection (or about to).
+        var idle = 0
         /// Set once by SIGTERM/SIGINT.
         var stopping = false
-    }
 
-    /// What a worker is to do next.
-    enum Turn {
-        case lead
-        case exit
+        /// Workers answering a request.
+        var busy: Int { live - idle }
     }
 
     let settings: Settings
@@ -47,15 +39,18 @@ final class WorkerPool: Sendable {
     /// Starts the minimum number of workers; false when not even one could be started.
     func startInitialWorkers() -> Bool {
         for _ in 0..<settings.minimumWorkers {
-            state.withLock { $0.live += 1 }
+            state.withLock { state in
+                state.live += 1
+                state.idle += 1
+            }
             guard startWorker() else { break }
         }
         return state.withLock { $0.live } > 0
     }
 
-    /// Stops taking new work once the backlog is empty, waits until every worker has ended.
+    /// Asks every worker to stop once the backlog is empty, and waits until every worker has ended.
     func stop() {
-        state.withLockNotifying { $0.stopping = true }
+        beginStopping()
         _ = state.wait(until: nil) { $0.live == 0 ? true : nil }
     }
 
@@ -65,94 +60,60 @@ final class WorkerPool: Sendable {
     /// True while some worker answers a request.
     var hasBusyWorkers: Bool { state.withLock { $0.busy > 0 } }
 
-    /// Called by a leader that saw the shutdown pipe: every waiting follower must look again.
+    /// Shutdown was requested (by a signal the calling worker or the main thread saw).
     func beginStopping() {
         state.withLockNotifying { $0.stopping = true }
     }
 
-    /// Waits until the calling worker may lead, or should end: with a leader already there while stopping, or
-    /// after ``Settings/idleTimeout`` without work when more than the minimum are alive.
-    func nextTurn() -> Turn {
-        while true {
-            let deadline = ContinuousClock.now + settings.idleTimeout
-            var registered = false
-            let turn = state.wait(until: deadline) { state -> Turn? in
-                if !state.leaderPresent {
-                    if registered { state.idleFollowers -= 1 }
-                    state.leaderPresent = true
-                    return .lead
-                }
-                if state.stopping {
-                    if registered { state.idleFollowers -= 1 }
-                    state.live -= 1
-                    return .exit
-                }
-                if !registered {
-                    registered = true
-                    state.idleFollowers += 1
-                }
-                return nil
-            }
-            if let turn { return turn }
-            let trimmed = state.withLockNotifying { state -> Bool in
-                state.idleFollowers -= 1
-                guard state.live > settings.minimumWorkers else { return false }
-                state.live -= 1
-                return true
-            }
-            if trimmed { return .exit }
-        }
-    }
-
-    /// The leader accepted a connection: leadership passes to an idle follower, or to a new worker when none is
-    /// idle and the cap allows one more.
-    func leaderAccepted() {
-        var startNewWorker = false
-        let stopping = state.withLock { $0.stopping }
-        let update = { (state: inout State) in
-            state.leaderPresent = false
-            state.busy += 1
-            if state.idleFollowers == 0 && state.live < self.settings.maximumInFlight {
-                state.live += 1
-                startNewWorker = true
-            }
-        }
-        // While stopping, the main thread waits on the same condition: wake everyone then.
-        if stopping {
-            state.withLockNotifying(update)
-        } else {
-            state.withLockSignalingOne(update)
+    /// The calling worker accepted a connection. When it was the last idle one and the cap allows, a new worker
+    /// starts, so that some thread is always waiting for the next connection: a request waiting on a slow upstream
+    /// never delays the others. At the cap, connections wait in the listen backlog.
+    func accepted() {
+        let startNewWorker = state.withLock { state -> Bool in
+            state.idle -= 1
+            guard state.idle == 0, state.live < settings.maximumInFlight, !state.stopping else { return false }
+            state.live += 1
+            state.idle += 1
+            return true
         }
         if startNewWorker { _ = startWorker() }
     }
 
-    /// The leader ends (stopping, nothing left to accept): someone else may lead, or everyone ends.
-    func leaderExits() {
-        state.withLockNotifying { state in
-            state.leaderPresent = false
+    /// The calling worker finished answering its request.
+    func finished() {
+        state.withLock { $0.idle += 1 }
+    }
+
+    /// Whether the calling idle worker should end after ``Settings/idleTimeout`` without work: when more than the
+    /// minimum are idle. If so it is no longer counted.
+    func retireIdleWorker() -> Bool {
+        state.withLockNotifying { state -> Bool in
+            guard state.idle > settings.minimumWorkers, !state.stopping else { return false }
             state.live -= 1
+            state.idle -= 1
+            return true
         }
     }
 
-    /// A worker finished answering its request. Nobody waits for this (a draining leader polls `busy`), so it
-    /// wakes no one: waking every idle follower per request would be a thundering herd.
-    func requestFinished() {
-        state.withLock { $0.busy -= 1 }
+    /// The calling idle worker ends (stopping, nothing left to accept).
+    func workerExits() {
+        state.withLockNotifying { state in
+            state.live -= 1
+            state.idle -= 1
+        }
     }
 
-    /// A worker thread is leaving (its thread returns right after).
-    func workerEnded() {
-        state.broadcast()
-    }
-
-    /// Starts one worker thread, already counted in `live`; on failure the count is taken back.
+    /// Starts one worker thread, already counted as live and idle; on failure the counts are taken back.
     private func startWorker() -> Bool {
         let worker = FastCGIWorker(pool: self, makeHandler: makeHandler, logger: logger)
         do {
             try Threads.detach(stackSize: settings.stackSize) { worker.run() }
             return true
         } catch {
-            state.withLockNotifying { $0.live -= 1 }
+            state.withLockNotifying { state in
+                state.live -= 1
+                state.idle -= 1
+            }
             logger.warning(
                 "cannot start a worker thread; answering with the threads there are",
                 metadata: ["errno": "\(error.errno)"])

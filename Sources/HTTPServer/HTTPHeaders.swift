@@ -12,14 +12,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// The first value for `name`, whatever its case.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     /// Every value for `name`, whatever its case.
     public func values(for name: String) -> [String] {
-        let wanted = name.lowercased()
-        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
     }
 
     /// Appends a field. Carriage returns and line feeds are removed, so a value can never start a new header.
@@ -29,8 +27,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Replaces every field named `name` with one field.
     public mutating func replace(name: String, value: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.sameName($0.name, name) }
         add(name: name, value: value)
     }
 
@@ -45,8 +42,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
+    /// Header names compare without regard to ASCII case (RFC 9110 §5.1), byte by byte, allocating nothing.
+    static func sameName(_ first: String, _ second: String) -> Bool {
+        first.utf8.count == second.utf8.count
+            && zip(first.utf8, second.utf8).allSatisfy { Self.lowercased($0) == Self.lowercased($1) }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
+    }
+
     private static func singleLine(_ text: String) -> String {
-        text.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
-            ? String(text.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }) : text
+        // CR and LF are single bytes in UTF-8 (inside "\r\n" too): scanning bytes finds every one of them.
+        guard text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return text }
+        return String(decoding: text.utf8.filter { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
     }
 }

@@ -41,7 +41,15 @@ extension HTTPRequest {
     }
 
     private static func headerName(fromParameter name: String) -> String {
-        String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+        var bytes = Array(name.utf8.dropFirst(5))
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes[index] += 0x20
+            default: break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func splitTarget(_ target: String) -> (path: String, query: String?) {

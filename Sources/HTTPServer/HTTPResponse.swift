@@ -32,11 +32,27 @@ public struct HTTPResponse: Sendable {
     /// The response in CGI form, as a FastCGI responder writes it: a `Status` line, the headers, a blank line and
     /// the body.
     public func serializedForCGI() -> [UInt8] {
-        var head = "Status: \(status.code) \(status.reason)\r\n"
-        for field in headers { head += "\(field.name): \(field.value)\r\n" }
-        if headers["Content-Length"] == nil { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        var output = Array(head.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(256 + body.count)
+        output.append(contentsOf: "Status: ".utf8)
+        output.append(contentsOf: String(status.code).utf8)
+        output.append(UInt8(ascii: " "))
+        output.append(contentsOf: status.reason.utf8)
+        output.append(contentsOf: "\r\n".utf8)
+        var hasLength = false
+        for field in headers {
+            hasLength = hasLength || HTTPHeaders.sameName(field.name, "Content-Length")
+            output.append(contentsOf: field.name.utf8)
+            output.append(contentsOf: ": ".utf8)
+            output.append(contentsOf: field.value.utf8)
+            output.append(contentsOf: "\r\n".utf8)
+        }
+        if !hasLength {
+            output.append(contentsOf: "Content-Length: ".utf8)
+            output.append(contentsOf: String(body.count).utf8)
+            output.append(contentsOf: "\r\n".utf8)
+        }
+        output.append(contentsOf: "\r\n".utf8)
         output.append(contentsOf: body)
         return output
     }

@@ -55,23 +55,35 @@ extension JSONValue {
     /// text stays inert if a browser ever sniffs it as HTML or script.
     private static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output.append(contentsOf: #"\""#.utf8)
-            case "\\": output.append(contentsOf: #"\\"#.utf8)
-            case "\n": output.append(contentsOf: #"\n"#.utf8)
-            case "\r": output.append(contentsOf: #"\r"#.utf8)
-            case "\t": output.append(contentsOf: #"\t"#.utf8)
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                writeUnicodeEscape(UInt16(scalar.value), to: &output)
-            default:
-                if scalar.value < 0x20 {
-                    writeUnicodeEscape(UInt16(scalar.value), to: &output)
-                } else {
-                    output.append(contentsOf: String(scalar).utf8)
+        // Byte by byte: every character to escape is ASCII, except U+2028/9 (E2 80 A8 / E2 80 A9 in UTF-8).
+        var pending = 0  // bytes of U+2028/9 recognised so far
+        for byte in value.utf8 {
+            if pending > 0 {
+                if pending == 1 && byte == 0x80 {
+                    pending = 2
+                    continue
                 }
+                if pending == 2 && (byte == 0xA8 || byte == 0xA9) {
+                    writeUnicodeEscape(byte == 0xA8 ? 0x2028 : 0x2029, to: &output)
+                    pending = 0
+                    continue
+                }
+                output.append(contentsOf: pending == 1 ? [0xE2] : [0xE2, 0x80])
+                pending = 0
+            }
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), 0x00..<0x20:
+                writeUnicodeEscape(UInt16(byte), to: &output)
+            case 0xE2: pending = 1
+            default: output.append(byte)
             }
         }
+        if pending > 0 { output.append(contentsOf: pending == 1 ? [0xE2] : [0xE2, 0x80]) }
         output.append(UInt8(ascii: "\""))
     }
 

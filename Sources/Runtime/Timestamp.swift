@@ -28,14 +28,36 @@ public struct Timestamp: Sendable, Equatable, Comparable, CustomStringConvertibl
         let milliseconds = Int(millisecondsSinceEpoch - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-"
-            + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":"
-            + pad(Int(parts.tm_sec), 2) + "." + pad(milliseconds, 3) + "Z"
+        // Written digit by digit into one buffer: this runs for every log line.
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        Self.append(Int(parts.tm_year) + 1900, width: 4, to: &text)
+        text.append(UInt8(ascii: "-"))
+        Self.append(Int(parts.tm_mon) + 1, width: 2, to: &text)
+        text.append(UInt8(ascii: "-"))
+        Self.append(Int(parts.tm_mday), width: 2, to: &text)
+        text.append(UInt8(ascii: "T"))
+        Self.append(Int(parts.tm_hour), width: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        Self.append(Int(parts.tm_min), width: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        Self.append(Int(parts.tm_sec), width: 2, to: &text)
+        text.append(UInt8(ascii: "."))
+        Self.append(milliseconds, width: 3, to: &text)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
-    private func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    /// Appends `value` in decimal, zero-padded to `width` digits (more when it needs them).
+    private static func append(_ value: Int, width: Int, to text: inout [UInt8]) {
+        var digits: [UInt8] = []
+        var rest = max(0, value)
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        for _ in digits.count..<max(width, digits.count) { text.append(UInt8(ascii: "0")) }
+        text.append(contentsOf: digits.reversed())
     }
 }
 

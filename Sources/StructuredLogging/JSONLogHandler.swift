@@ -34,9 +34,12 @@ public struct JSONLogHandler: LogHandler {
             ("time", .string(Timestamp.now().description)), ("level", .string(event.level.rawValue)),
             ("label", .string(label)), ("message", .string(event.message.description)),
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() {
-            members.append((key, Self.json(merged[key]!)))
+        // Most lines carry only the event's metadata: merge only when the logger has its own too.
+        let merged =
+            metadata.isEmpty ? (event.metadata ?? [:]) : metadata.merging(event.metadata ?? [:]) { $1 }
+        members.reserveCapacity(4 + merged.count)
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            members.append((key, Self.json(value)))
         }
         sink.write(line: JSONValue.object(members).serialized())
     }

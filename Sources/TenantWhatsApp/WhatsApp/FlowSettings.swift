@@ -17,6 +17,13 @@ struct FlowSettings: Sendable, Equatable {
     var pushedQRPollInterval: Duration = .milliseconds(250)
     /// With webhooks: how often connect still asks Evolution itself, in case a delivery is lost.
     var qrFallbackInterval: Duration = .seconds(3)
+    /// How long an unchanged state goes without rewriting its check time: a minute, or less when status answers
+    /// from the row (`STATUS_MAX_AGE_MS`), so that a check keeps the row fresh enough to answer from.
+    var stateRefreshInterval: Duration {
+        statusMaxAge > .zero ? min(Self.maximumStateRefreshInterval, statusMaxAge) : Self.maximumStateRefreshInterval
+    }
+    /// The longest an unchanged state goes without its check time rewritten.
+    static let maximumStateRefreshInterval: Duration = .seconds(60)
     /// A pushed QR code younger than this is answered as it is (Evolution's QR codes live 45 s).
     static let pushedQRMaximumAge: Duration = .seconds(40)
 

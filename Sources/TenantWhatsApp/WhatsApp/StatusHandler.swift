@@ -26,7 +26,7 @@ struct StatusHandler: RouteHandler {
         let shared = dependencies.statusChecks.run(tenant, deadline: flow.deadline) {
             Result { () throws(APIError) in
                 try flow.withinTenantCap(tenant) { () throws(APIError) in
-                    try check(name, of: tenant, flow: flow)
+                    try check(name, of: tenant, known: record, flow: flow)
                 }
             }
         }
@@ -57,13 +57,15 @@ struct StatusHandler: RouteHandler {
     }
 
     /// Asks Evolution for the instance's state and records what it says.
-    private func check(_ name: String, of tenant: TenantID, flow: WhatsAppFlow) throws(APIError) -> StatusCheck {
+    private func check(
+        _ name: String, of tenant: TenantID, known record: TenantRecord, flow: WhatsAppFlow
+    ) throws(APIError) -> StatusCheck {
         let state = flow.attemptUpstream("connectionState") { evolution, deadline throws(EvolutionError) in
             try evolution.connectionState(instance: name, deadline: deadline)
         }
         switch state {
         case .success(let state):
-            let checkedAt = try flow.recordObservedState(state, of: name, for: tenant)
+            let checkedAt = try flow.recordObservedState(state, of: name, for: tenant, known: record)
             return .observed(state, instanceName: name, checkedAt: checkedAt)
         case .failure(.notFound):
             let detached = try flow.database("detachInstance") { () throws(PostgresError) in

@@ -99,10 +99,20 @@ struct WhatsAppFlow {
 
     /// Records `state` as observed for the tenant's instance `name`, with an audit row when it changed; returns the
     /// check time (ISO 8601).
+    ///
+    /// With `known`, the row as this request read it: when it already holds this state, checked recently enough
+    /// (see ``FlowSettings/stateRefreshInterval``), nothing is written: a page polling status every few seconds
+    /// must not become a stream of writes (and WAL flushes).
     @discardableResult
     func recordObservedState(
-        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID
+        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, known: TenantRecord? = nil
     ) throws(APIError) -> String {
+        if let known, known.instanceName == name, known.status == state, let age = known.checkedAgeMilliseconds,
+            Duration.milliseconds(age) < dependencies.settings.stateRefreshInterval
+        {
+            context.logMetadata["stateUnchanged"] = .stringConvertible(true)
+            return dependencies.clock.timestamp()
+        }
         let recorded = try database("recordState") { () throws(PostgresError) in
             try dependencies.tenants.recordState(state, of: name, for: tenant)
         }
