@@ -54,6 +54,37 @@ final class WhatsAppWebhookFlowTests {
         #expect(try sim.calls(route: "connect", instance: name).isEmpty)
     }
 
+    @Test func anAdoptedInstanceGetsOurWebhookAndAReusedOneKeepsItWithoutAnotherSet() throws {
+        let tenant = TestWhatsAppStack.newTenantID("adopt")
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try sim.createInstance(named: name)  // left by an earlier run, without our webhook
+        try stack.insertTenant(tenant)
+
+        #expect(try stack.connect(tenant: tenant).status == 200)
+        #expect(
+            try sim.routesCalled(instance: name).filter { $0.hasPrefix("webhook") } == ["webhookFind", "webhookSet"])
+        let stored = try sim.sendWithKey("GET", "/webhook/find/\(name)").jsonObject()
+        #expect(stored["url"] as? String == stack.responderEnvironment["EVOLUTION_WEBHOOK_URL"])
+        #expect(
+            Set(stored["events"] as? [String] ?? []) == [
+                "QRCODE_UPDATED", "CONNECTION_UPDATE", "LOGOUT_INSTANCE", "REMOVE_INSTANCE",
+            ])
+
+        // The next connect reuses the instance: its webhook is read back, found equal, and not set again (the
+        // test's own read above is the third call).
+        // Without a pushed QR code (the deliveries of the adoption have all landed first), it asks Evolution.
+        try Wait.until("the adoption's deliveries have landed") {
+            try sim.deliveries().filter { $0["instance"] as? String == name }
+                .allSatisfy { !["pending", "retrying"].contains($0["outcome"] as? String) }
+        }
+        try stack.psql("UPDATE tenants SET whatsapp_qr_code = NULL WHERE id = '\(tenant)'")
+        #expect(try stack.connect(tenant: tenant).status == 200)
+        #expect(
+            try sim.routesCalled(instance: name).filter { $0.hasPrefix("webhook") } == [
+                "webhookFind", "webhookSet", "webhookFind", "webhookFind",
+            ])
+    }
+
     @Test func withDeliveryBrokenStatusAsksEvolutionOnceTheRecordIsOld() throws {
         try sim.updateSettings(#"{"webhookDeliveryMode":"drop"}"#)
         let short = try TestWhatsAppStack.start(
