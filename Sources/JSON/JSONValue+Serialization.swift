@@ -16,7 +16,8 @@ extension JSONValue {
         String(decoding: serialized(), as: UTF8.self)
     }
 
-    private func write(to output: inout [UInt8]) {
+    /// Appends the compact JSON text of this value to `output` (to build a larger document without copies).
+    public func write(to output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
@@ -53,7 +54,7 @@ extension JSONValue {
 
     /// Writes a quoted string, escaping what RFC 8259 requires plus `<`, `>`, `&` and U+2028/9, so that the
     /// text stays inert if a browser ever sniffs it as HTML or script.
-    private static func writeString(_ value: String, to output: inout [UInt8]) {
+    public static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Byte by byte: every character to escape is ASCII, except U+2028/9 (E2 80 A8 / E2 80 A9 in UTF-8).
         var pending = 0  // bytes of U+2028/9 recognised so far

@@ -30,18 +30,28 @@ public struct JSONLogHandler: LogHandler {
 
     /// Writes one line.
     public func log(event: LogEvent) {
-        var members: [(String, JSONValue)] = [
-            ("time", .string(Timestamp.now().description)), ("level", .string(event.level.rawValue)),
-            ("label", .string(label)), ("message", .string(event.message.description)),
-        ]
+        // Written straight into one buffer, newline included: this runs for every request.
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        line.append(contentsOf: #"{"time":"#.utf8)
+        JSONValue.writeString(Timestamp.now().description, to: &line)
+        line.append(contentsOf: #","level":"#.utf8)
+        JSONValue.writeString(event.level.rawValue, to: &line)
+        line.append(contentsOf: #","label":"#.utf8)
+        JSONValue.writeString(label, to: &line)
+        line.append(contentsOf: #","message":"#.utf8)
+        JSONValue.writeString(event.message.description, to: &line)
         // Most lines carry only the event's metadata: merge only when the logger has its own too.
         let merged =
             metadata.isEmpty ? (event.metadata ?? [:]) : metadata.merging(event.metadata ?? [:]) { $1 }
-        members.reserveCapacity(4 + merged.count)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            members.append((key, Self.json(value)))
+            line.append(UInt8(ascii: ","))
+            JSONValue.writeString(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.json(value).write(to: &line)
         }
-        sink.write(line: JSONValue.object(members).serialized())
+        line.append(contentsOf: "}\n".utf8)
+        sink.write(terminatedLine: line)
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> JSONValue {

@@ -31,7 +31,12 @@ public final class LogSink: Sendable {
     public func write(line: [UInt8]) {
         var bytes = line
         bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { buffer in
+        write(terminatedLine: bytes)
+    }
+
+    /// Writes `line`, which already ends with its newline, in one `write(2)` (retried only if cut short).
+    public func write(terminatedLine line: [UInt8]) {
+        line.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
