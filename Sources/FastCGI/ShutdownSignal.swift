@@ -45,16 +45,20 @@ struct ShutdownSignal {
     }
 
     /// Blocks until shutdown is requested.
+    ///
+    /// A blocking `read(2)` rather than `poll(2)`: it needs no descriptor slot, so it works even under a soft
+    /// RLIMIT_NOFILE of 0 (where poll fails with EINVAL). The byte is written back, so the pipe stays readable for
+    /// the workers.
     func wait() {
-        var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        var byte: UInt8 = 0
         while true {
-            let ready = poll(&descriptor, 1, -1)
-            if ready > 0 && descriptor.revents != 0 { return }
-            if ready < 0 && errno != EINTR {
-                // poll can fail for want of resources (EINVAL under RLIMIT_NOFILE 0, ENOMEM): try again shortly.
-                Pause.for(.milliseconds(100))
-            }
+            let count = Glibc.read(readEnd, &byte, 1)
+            if count == 1 { break }
+            if count < 0 && errno == EINTR { continue }
+            // A read that fails for another reason should not spin: try again shortly.
+            Pause.for(.milliseconds(100))
         }
+        ShutdownSignal.trigger()
     }
 }
 

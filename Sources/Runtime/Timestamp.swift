@@ -10,6 +10,44 @@ public struct Timestamp: Sendable, Equatable, Comparable, CustomStringConvertibl
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// The instant `text` writes as `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC; fractional digits beyond milliseconds are
+    /// dropped), or nil for any other text.
+    public init?(iso8601 text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[start..<(start + count)] {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        let separators: [(Int, UInt8)] = [(4, 0x2D), (7, 0x2D), (10, 0x54), (13, 0x3A), (16, 0x3A)]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1 }), let year = number(0, 4), let month = number(5, 2),
+            let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var milliseconds = 0
+        if bytes[19] == UInt8(ascii: ".") {
+            let digits = bytes.count - 1 - 20
+            guard digits >= 1, number(20, digits) != nil, let leading = number(20, min(digits, 3)) else { return nil }
+            milliseconds = leading * [100, 10, 1][min(digits, 3) - 1]
+        } else if bytes.count != 20 {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        self.init(millisecondsSinceEpoch: Int64(seconds) * 1000 + Int64(milliseconds))
+    }
+
     /// The current wall-clock time.
     public static func now() -> Timestamp {
         var time = timespec()

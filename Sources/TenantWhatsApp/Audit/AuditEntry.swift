@@ -5,6 +5,8 @@ struct AuditEntry: Sendable {
         case connect
         case disconnect
         case stateChange = "state_change"
+        /// What `tenant-whatsapp reconcile` changed.
+        case reconcile
     }
 
     let tenant: TenantID

@@ -13,12 +13,15 @@ public struct EvolutionInstanceSummary: Sendable, Equatable {
     public let profileName: String?
     /// The integration, e.g. `WHATSAPP-BAILEYS`.
     public let integration: String?
+    /// When Evolution created the instance (ISO 8601), when it says.
+    public let createdAt: String?
 
     /// A summary from its parts.
     public init(
         name: String, instanceID: String, connectionStatus: EvolutionConnectionState, ownerJID: String?,
-        profileName: String?, integration: String?
+        profileName: String?, integration: String?, createdAt: String? = nil
     ) {
+        self.createdAt = createdAt
         self.name = name
         self.instanceID = instanceID
         self.connectionStatus = connectionStatus

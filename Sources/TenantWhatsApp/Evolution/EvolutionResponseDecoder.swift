@@ -58,7 +58,8 @@ enum EvolutionResponseDecoder {
                     connectionStatus: try state(row["connectionStatus"], field + ".connectionStatus"),
                     ownerJID: try optionalString(row["ownerJid"], field + ".ownerJid"),
                     profileName: try optionalString(row["profileName"], field + ".profileName"),
-                    integration: try optionalString(row["integration"], field + ".integration")))
+                    integration: try optionalString(row["integration"], field + ".integration"),
+                    createdAt: try optionalString(row["createdAt"], field + ".createdAt")))
         }
         return summaries
     }

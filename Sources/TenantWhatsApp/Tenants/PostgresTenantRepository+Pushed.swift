@@ -13,6 +13,8 @@ extension PostgresTenantRepository {
                     WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
                     ELSE now() END,
                 whatsapp_event_at = coalesce($4::timestamptz, t.whatsapp_event_at),
+                whatsapp_opened_at = CASE
+                    WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
                 whatsapp_qr_code = CASE WHEN $3::text = 'open' OR $5::boolean THEN NULL ELSE t.whatsapp_qr_code END,
                 whatsapp_qr_received_at = CASE
                     WHEN $3::text = 'open' OR $5::boolean THEN NULL ELSE t.whatsapp_qr_received_at END,

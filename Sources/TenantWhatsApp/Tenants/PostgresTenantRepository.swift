@@ -27,7 +27,8 @@ struct PostgresTenantRepository: TenantRepository {
             """
             UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
-                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
+                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
+                whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
                 whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text
             RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
@@ -49,6 +50,8 @@ struct PostgresTenantRepository: TenantRepository {
                     WHEN $3::text <> 'open' THEN NULL
                     WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
                     ELSE now() END,
+                whatsapp_opened_at = CASE
+                    WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
                 whatsapp_qr_code = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_code END,
                 whatsapp_qr_received_at = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_received_at END,
                 updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
@@ -70,6 +73,7 @@ struct PostgresTenantRepository: TenantRepository {
             """
             UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
                 whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
+                whatsapp_opened_at = NULL,
                 whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text AND whatsapp_instance_name = $2::text
             """, [tenant.rawValue, name])

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Logging
+import Postgres
+import Runtime
+import StructuredLogging
+import TenantWhatsApp
+
+/// `tenant-whatsapp reconcile`: brings PostgreSQL and Evolution into agreement, with the same environment as `serve`.
+///
+/// One line per action and a line of totals on stdout (`--json`: one JSON document instead). Exit 0 when it ran,
+/// even with skipped or failed actions (the next run retries them); 1 when Evolution's instances or the tenants
+/// could not be listed, or the configuration is wrong.
+struct ReconcileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Bring PostgreSQL and Evolution into agreement: stale names, orphans, never-connected instances.",
+        discussion: """
+            Only instances named tenant_{tenantId} are considered. Every change to a tenant takes that tenant's \
+            operation lock first (a busy tenant is skipped); an open instance is never deleted. Run it every 15 \
+            minutes (see README).
+            """
+    )
+
+    @Flag(name: .long, help: "Print what would be done; change nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Print one JSON document instead of lines.")
+    var json = false
+
+    @Option(
+        name: .long, help: "Age after which a never-connected instance is deleted: 90s, 30m, 24h, 7d (default 24h).")
+    var staleAfter = "24h"
+
+    @Flag(name: .long, help: "Also delete instances named tenant_{id} whose tenant does not exist.")
+    var deleteUnknownTenants = false
+
+    func validate() throws {
+        guard ReconcileOptions.duration(staleAfter) != nil else {
+            throw ValidationError("--stale-after must be a whole number with s, m, h or d (e.g. 90s, 24h)")
+        }
+    }
+
+    func run() throws {
+        let environment = ProcessEnvironment.current()
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(from: environment)
+            try JSONLogHandler.bootstrap(level: configuration.logLevel, file: configuration.logFile)
+        } catch {
+            writeToStandardError("tenant-whatsapp reconcile: \(error.description)")
+            throw ExitCode.failure
+        }
+        let logger = Logger(label: "tenant-whatsapp-reconcile")
+        let pool = PostgresPool(
+            connectionString: configuration.databaseURL, size: 2, borrowTimeout: .seconds(5),
+            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+        let options = ReconcileOptions(
+            dryRun: dryRun, staleAfter: ReconcileOptions.duration(staleAfter) ?? .seconds(86_400),
+            deleteUnknownTenants: deleteUnknownTenants)
+        let report: ReconcileReport
+        do {
+            report = try Reconciler(configuration: configuration.evolution, pool: pool, logger: logger).run(options)
+        } catch {
+            logger.error("reconcile could not run", metadata: ["error": .string("\(error)")])
+            writeToStandardError("tenant-whatsapp reconcile: \(error)")
+            throw ExitCode.failure
+        }
+        var totals: Logger.Metadata = ["dryRun": .stringConvertible(dryRun)]
+        for (kind, count) in report.totals { totals[kind.rawValue] = .stringConvertible(count) }
+        logger.info("reconciled", metadata: totals)
+        print(json ? report.jsonText : report.text)
+    }
+}
