@@ -11,6 +11,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // Metrics: the code records through swift-metrics' API (no-ops until `serve` bootstraps a backend), and
+        // swift-prometheus is that backend, writing `GET /api/metrics` in Prometheus' text format.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, as Debian ships them.
@@ -36,10 +40,13 @@ let package = Package(
             dependencies: ["JSON", "Runtime", .product(name: "Logging", package: "swift-log")]
         ),
 
-        // FastCGI requests as HTTP requests and responses, routing and request logging.
+        // FastCGI requests as HTTP requests and responses, routing, request logging and request metrics.
         .target(
             name: "HTTPServer",
-            dependencies: ["FastCGI", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "FastCGI", "JSON", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
 
         // The product: configuration, routes, handlers, services, migrations.
@@ -48,6 +55,8 @@ let package = Package(
             dependencies: [
                 "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime", "StructuredLogging",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -56,6 +65,8 @@ let package = Package(
                 "TenantWhatsApp", "HTTPServer", "FastCGI", "Postgres", "Runtime", "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -84,7 +95,8 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "TestTokenMinting", "EvolutionSimulator",
-                "Resilience", "Runtime", "Postgres",
+                "Resilience", "Runtime", "Postgres", .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -1,28 +1,37 @@
 import FastCGI
 import Logging
 
-/// Turns FastCGI requests into `HTTPRequest`s for a responder, writes its `HTTPResponse`s, and logs one line per
-/// request.
+/// Turns FastCGI requests into `HTTPRequest`s for a responder, writes its `HTTPResponse`s, and logs and counts each
+/// request once.
 ///
 /// Every response carries `X-Request-Id`. Bodies are capped at `bodyLimit` bytes (16 KiB by default): a larger
-/// declared `CONTENT_LENGTH` is refused without reading it.
+/// declared `CONTENT_LENGTH` is refused without reading it. Where the log line is written, the request is also
+/// recorded in the metrics (see ``RequestMetrics``): by route pattern and status, its duration, and while it is in
+/// flight.
 public final class FastCGIHTTPBridge: FastCGIRequestHandler {
     private let responder: any HTTPResponder
     private let logger: Logger
     private let bodyLimit: Int
+    private let metrics: RequestMetrics
 
     /// The default body cap: 16 KiB, as nginx's `client_max_body_size 16k`.
     public static let defaultBodyLimit = 16 * 1024
 
-    /// A bridge to `responder`, logging to `logger`.
-    public init(responder: any HTTPResponder, logger: Logger, bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit) {
+    /// A bridge to `responder`, logging to `logger`; its metrics' names start with `metricsPrefix`
+    /// (`<prefix>http_requests_total`, `<prefix>http_request_duration_seconds`, `<prefix>http_requests_in_flight`).
+    public init(
+        responder: any HTTPResponder, logger: Logger, bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit,
+        metricsPrefix: String = ""
+    ) {
         self.responder = responder
         self.logger = logger
         self.bodyLimit = bodyLimit
+        self.metrics = RequestMetrics(prefix: metricsPrefix)
     }
 
-    /// Reads, answers and logs one request.
+    /// Reads, answers, logs and counts one request.
     public func handle(_ fastCGIRequest: borrowing FastCGIRequest) {
+        metrics.started()
         let reading = HTTPRequest.read(from: fastCGIRequest, bodyLimit: bodyLimit)
         let request = reading.request
         let context = RequestContext(requestID: request.requestID)
@@ -35,13 +44,14 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
         response.headers.replace(name: "X-Request-Id", value: context.requestID)
         let delivered = fastCGIRequest.write(response.serializedForCGI())
         log(request: request, response: response, context: context, delivered: delivered)
+        metrics.finished(route: context.route, status: response.status.code, duration: .now - context.startedAt)
     }
 
     private func log(request: HTTPRequest, response: HTTPResponse, context: RequestContext, delivered: Bool) {
         var metadata = context.logMetadata
         metadata["requestId"] = .string(context.requestID)
         metadata["method"] = .string(request.method.rawValue)
-        metadata["route"] = .string(context.route ?? "unmatched")
+        metadata["route"] = .string(context.route ?? RequestMetrics.unmatchedRoute)
         metadata["status"] = .stringConvertible(response.status.code)
         metadata["durationMs"] = .stringConvertible(context.elapsedMilliseconds)
         if !delivered { metadata["clientGone"] = .stringConvertible(true) }

@@ -29,6 +29,11 @@ public final class PostgresPool: Sendable {
     private let connectionString: String
     private let sessionSettings: [String]
     private let state: ConditionLock<State>
+    private let onBorrowWait: BorrowWaitObserver
+
+    /// Told how long one borrow waited for a connection (`waited`, not counting the opening of a new one) and
+    /// whether it gave up (`timedOut`, after ``borrowTimeout``).
+    public typealias BorrowWaitObserver = @Sendable (_ waited: Duration, _ timedOut: Bool) -> Void
 
     /// Prepares a pool; nothing connects until the first borrow.
     ///
@@ -38,12 +43,18 @@ public final class PostgresPool: Sendable {
     ///   - borrowTimeout: the longest a borrower waits when all `size` connections are lent out.
     ///   - sessionSettings: statements run on every new connection before its first use,
     ///     e.g. `["SET statement_timeout = 5000"]`.
-    public init(connectionString: String, size: Int, borrowTimeout: Duration, sessionSettings: [String] = []) {
+    ///   - onBorrowWait: told of every borrow's wait (for metrics), on the borrower's thread, outside the pool's
+    ///     lock and before the connection is opened or used: keep it short, and never borrow from it.
+    public init(
+        connectionString: String, size: Int, borrowTimeout: Duration, sessionSettings: [String] = [],
+        onBorrowWait: @escaping BorrowWaitObserver = { _, _ in }
+    ) {
         self.connectionString = connectionString
         self.size = max(size, 1)
         self.borrowTimeout = borrowTimeout
         self.sessionSettings = sessionSettings
         self.state = ConditionLock(State())
+        self.onBorrowWait = onBorrowWait
     }
 
     /// Lends a connection to `body` and takes it back afterwards; `body`'s value or error is passed on.
@@ -112,7 +123,8 @@ public final class PostgresPool: Sendable {
     /// With `fresh`, idle connections are not lent; when they fill the pool, the least recently used one is closed
     /// to make room for a new one.
     private func borrow(fresh: Bool) throws(PostgresError) -> PostgresConnection {
-        let deadline = ContinuousClock.now + borrowTimeout
+        let started = ContinuousClock.now
+        let deadline = started + borrowTimeout
         var isWaiting = false
         // Filled under the lock, emptied after it: closing a connection (`PQfinish`) talks to the server.
         var replaced: [PostgresConnection] = []
@@ -125,6 +137,7 @@ public final class PostgresPool: Sendable {
             if isWaiting { state.waiting -= 1 }
             return grant
         }
+        onBorrowWait(.now - started, grant == nil)
         switch grant {
         case .idle(let connection):
             return connection

@@ -1,15 +1,24 @@
 import Logging
 import Postgres
+import Prometheus
 import Resilience
 
 extension Application {
     /// The application as `serve` runs it: one PostgreSQL pool, one set of Evolution clients behind one circuit
     /// breaker, and the per-tenant limits, all shared by every worker thread of the process.
-    public convenience init(configuration: Configuration, logger: Logger) {
+    ///
+    /// `metricsRegistry` is the registry `MetricsSystem` was bootstrapped with (before this init, so that the metrics
+    /// made here record into it); `GET /api/metrics` writes it. Without one (unit tests) that route is a 404 and every
+    /// metric is swift-metrics' no-op.
+    public convenience init(
+        configuration: Configuration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil
+    ) {
+        let poolMetrics = DatabasePoolMetrics()
         let pool = PostgresPool(
             connectionString: configuration.databaseURL, size: configuration.databasePoolSize,
             borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
-            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"],
+            onBorrowWait: { waited, timedOut in poolMetrics.recordBorrow(waited: waited, timedOut: timedOut) })
         let breaker = CircuitBreaker(
             failureThreshold: configuration.breakerFailures,
             cooldown: .milliseconds(configuration.breakerCooldownMilliseconds),
@@ -36,9 +45,17 @@ extension Application {
             EvolutionWebhookHandler(
                 verifier: $0.verifier, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)
         }
+        let metrics = metricsRegistry.map { registry in
+            MetricsHandler(
+                registry: registry,
+                sampleGauges: {
+                    poolMetrics.sample(pool.statistics)
+                    EvolutionMetrics.sample(breaker: breaker.state)
+                })
+        }
         self.init(
             router: Self.router(
-                whatsApp: dependencies, webhook: webhook,
+                whatsApp: dependencies, webhook: webhook, metrics: metrics,
                 checkDatabase: { () throws(PostgresError) in
                     try pool.query("SELECT 1 FROM schema_migrations LIMIT 1", retryOnConnectionLoss: true)
                 }))

@@ -21,6 +21,17 @@ public final class Application: HTTPResponder {
     public static let webhookBodyLimit = 64 * 1024
     /// Where Evolution delivers its events.
     static let webhookPattern = "/api/evolution/webhook"
+    /// Where a Prometheus server scrapes the process's metrics.
+    static let metricsPattern = "/api/metrics"
+    /// The start of every metric's name: `tenant_whatsapp_http_requests_total`, `tenant_whatsapp_evolution_calls_total`…
+    public static let metricsPrefix = "tenant_whatsapp_"
+    /// The buckets of every duration histogram: from 1 ms (health, a pool borrow) to 60 s (a connect that waits for its
+    /// QR code, nginx's `fastcgi_read_timeout`), where swift-prometheus' defaults run from 5 ms to 10 s.
+    public static let metricsDurationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60),
+    ]
 
     /// Routes `request` and answers it; every error becomes the envelope.
     public func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse {
@@ -55,11 +66,11 @@ public final class Application: HTTPResponder {
 
     /// The routes of the API around the WhatsApp `dependencies` and a readiness check.
     ///
-    /// `POST /api/evolution/webhook` exists only with webhooks configured (`webhook`); without, it is a 404 like any
-    /// unknown path.
+    /// `POST /api/evolution/webhook` exists only with webhooks configured (`webhook`), `GET /api/metrics` only with a
+    /// registry to write (`metrics`); without, each is a 404 like any unknown path.
     static func router(
         whatsApp dependencies: WhatsAppDependencies, webhook: EvolutionWebhookHandler? = nil,
-        checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void
+        metrics: MetricsHandler? = nil, checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void
     ) -> Router<any RouteHandler> {
         var router = Router<any RouteHandler>()
         router.add(.get, "/api/health", HealthHandler())
@@ -71,6 +82,7 @@ public final class Application: HTTPResponder {
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
         if let webhook { router.add(.post, webhookPattern, webhook) }
+        if let metrics { router.add(.get, metricsPattern, metrics) }
         return router
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import CoreMetrics
 import FastCGI
 import HTTPServer
 import Logging
+import Prometheus
 import Runtime
 import StructuredLogging
 import TenantWhatsApp
@@ -44,14 +46,22 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let logger = Logger(label: "tenant-whatsapp")
+        // Once per process, before anything makes a metric: until then swift-metrics hands out no-ops.
+        let metricsRegistry = PrometheusCollectorRegistry()
+        var metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
+        metricsFactory.defaultDurationHistogramBuckets = Application.metricsDurationBuckets
+        MetricsSystem.bootstrap(metricsFactory)
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
             let server = FastCGIServer(
                 listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
             // One application for the process: its pool, breaker and limits are shared by every worker thread.
-            let application = Application(configuration: configuration, logger: logger)
+            let application = Application(
+                configuration: configuration, logger: logger, metricsRegistry: metricsRegistry)
             try server.run {
-                FastCGIHTTPBridge(responder: application, logger: logger, bodyLimit: Application.webhookBodyLimit)
+                FastCGIHTTPBridge(
+                    responder: application, logger: logger, bodyLimit: Application.webhookBodyLimit,
+                    metricsPrefix: Application.metricsPrefix)
             }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])

@@ -31,8 +31,10 @@ struct PostgresPoolTests {
 
     @Test func borrowFailsWithPoolTimeoutAfterTheBorrowTimeoutWhileEveryConnectionIsHeld() throws {
         let timeout = Duration.milliseconds(300)
+        let waits = ConditionLock<[(waited: Duration, timedOut: Bool)]>([])
         let pool = PostgresPool(
-            connectionString: try TestPostgres.shared.createDatabase("pool_timeout"), size: 2, borrowTimeout: timeout)
+            connectionString: try TestPostgres.shared.createDatabase("pool_timeout"), size: 2, borrowTimeout: timeout,
+            onBorrowWait: { waited, timedOut in waits.withLock { $0.append((waited, timedOut)) } })
         let holders = ConnectionHolders(count: 2)
         try holders.start(on: pool)
         try holders.waitUntilHolding(2)
@@ -47,9 +49,14 @@ struct PostgresPoolTests {
         // ten times the timeout so that a busy machine cannot fail it.
         #expect(waited < timeout * 10)
         #expect(pool.statistics == .init(open: 2, idle: 0, borrowed: 2, waiting: 0, timeouts: 1))
+        // The metrics' observer: the two holders got their slots at once, the third borrow waited out the timeout.
+        let observed = waits.withLock { $0 }
+        #expect(observed.map(\.timedOut) == [false, false, true])
+        #expect(observed.last.map { $0.waited >= timeout } == true)
 
         #expect(try holders.releaseAndWaitUntilFinished().isEmpty)
         #expect(try pool.query("SELECT 1 AS one").first?["one"] == "1")
+        #expect(waits.withLock { $0.count } == 4)
     }
 
     @Test func returnedConnectionIsLentAgain() throws {

@@ -17,17 +17,19 @@ struct ArchitectureTests {
         "JWT": ["COpenSSL", "JSON", "Runtime"],
         "Resilience": ["Runtime"],
         "StructuredLogging": ["Glibc", "JSON", "Logging", "Runtime"],
-        "HTTPServer": ["FastCGI", "JSON", "Logging"],
-        // Migrations list a folder with Foundation's FileManager (Essentials where it exists).
+        // Request metrics through swift-metrics' API only; which backend records them is the executable's choice.
+        "HTTPServer": ["CoreMetrics", "FastCGI", "JSON", "Logging"],
+        // Migrations list a folder with Foundation's FileManager (Essentials where it exists). Prometheus: the
+        // metrics route writes the registry's exposition.
         "TenantWhatsApp": [
-            "Foundation", "FoundationEssentials", "HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Postgres",
-            "Resilience", "Runtime",
-            "StructuredLogging",
+            "CoreMetrics", "Foundation", "FoundationEssentials", "HTTPClient", "HTTPServer", "JSON", "JWT", "Logging",
+            "Postgres", "Prometheus", "Resilience", "Runtime", "StructuredLogging",
         ],
         "EvolutionSimulator": ["HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Runtime", "Synchronization"],
+        // `serve` bootstraps MetricsSystem with the Prometheus registry.
         "tenant-whatsapp": [
-            "ArgumentParser", "FastCGI", "HTTPServer", "Logging", "Postgres", "Runtime", "StructuredLogging",
-            "TenantWhatsApp",
+            "ArgumentParser", "CoreMetrics", "FastCGI", "HTTPServer", "Logging", "Postgres", "Prometheus", "Runtime",
+            "StructuredLogging", "TenantWhatsApp",
         ],
         "evolution-sim": [
             "ArgumentParser", "EvolutionSimulator", "FastCGI", "HTTPServer", "Logging", "Runtime",

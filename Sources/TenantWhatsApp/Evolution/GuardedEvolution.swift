@@ -5,7 +5,8 @@ import Runtime
 ///
 /// A client (one libcurl handle, whose kept-alive connection the next call reuses) is taken from the idle ones
 /// or made, and given back after the call; the process holds at most as many as calls were ever in flight at once.
-/// Calls are refused at once, without a handle, while the breaker is open.
+/// Calls are refused at once, without a handle, while the breaker is open. Every call, refused or sent, is counted
+/// by operation and outcome (``EvolutionMetrics``).
 final class GuardedEvolution: EvolutionAPI {
     private let configuration: EvolutionConfiguration
     private let breaker: CircuitBreaker
@@ -27,40 +28,67 @@ final class GuardedEvolution: EvolutionAPI {
     func createInstance(
         named name: String, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
-        try call(deadline) { client throws(EvolutionError) in try client.createInstance(named: name, webhook: webhook) }
+        try call(.createInstance, deadline) { client throws(EvolutionError) in
+            try client.createInstance(named: name, webhook: webhook)
+        }
     }
 
     func connect(
         instance name: String, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionConnectResult {
-        try call(deadline) { client throws(EvolutionError) in try client.connect(instance: name) }
+        try call(.connect, deadline) { client throws(EvolutionError) in try client.connect(instance: name) }
     }
 
     func connectionState(
         instance name: String, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionConnectionState {
-        try call(deadline) { client throws(EvolutionError) in try client.connectionState(instance: name) }
+        try call(.connectionState, deadline) { client throws(EvolutionError) in
+            try client.connectionState(instance: name)
+        }
     }
 
     func logout(
         instance name: String, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionLogoutResult {
-        try call(deadline) { client throws(EvolutionError) in try client.logout(instance: name) }
+        try call(.logout, deadline) { client throws(EvolutionError) in try client.logout(instance: name) }
     }
 
     func deleteInstance(named name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
-        try call(deadline) { client throws(EvolutionError) in try client.deleteInstance(named: name) }
+        try call(.deleteInstance, deadline) { client throws(EvolutionError) in
+            try client.deleteInstance(named: name)
+        }
     }
 
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
         guard let webhook else { return }
-        let stored = try call(deadline) { client throws(EvolutionError) in try client.findWebhook(instance: name) }
+        let stored = try call(.findWebhook, deadline) { client throws(EvolutionError) in
+            try client.findWebhook(instance: name)
+        }
         if let stored, webhook.matches(row: stored) { return }
-        try call(deadline) { client throws(EvolutionError) in try client.setWebhook(webhook, instance: name) }
+        try call(.setWebhook, deadline) { client throws(EvolutionError) in
+            try client.setWebhook(webhook, instance: name)
+        }
     }
 
-    /// Runs one call on a lent client, if the breaker lets it through, and tells the breaker how it went.
+    /// Runs one call of `operation` on a lent client, if the breaker lets it through, tells the breaker how it went
+    /// and records it in the metrics.
     private func call<Result>(
+        _ operation: EvolutionOperation, _ deadline: ContinuousClock.Instant,
+        _ body: (EvolutionClient) throws(EvolutionError) -> Result
+    ) throws(EvolutionError) -> Result {
+        let started = ContinuousClock.now
+        do {
+            let result = try admitted(deadline, body)
+            EvolutionMetrics.record(operation, failure: nil, duration: .now - started)
+            return result
+        } catch {
+            EvolutionMetrics.record(operation, failure: error, duration: .now - started)
+            throw error
+        }
+    }
+
+    /// Runs one call on a lent client if the breaker lets it through, and tells the breaker how it went.
+    private func admitted<Result>(
         _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Result
     ) throws(EvolutionError) -> Result {
         let admission = breaker.admit()

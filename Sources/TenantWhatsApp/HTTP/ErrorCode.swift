@@ -13,6 +13,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidToken = "invalid_token"
     case tokenExpired = "token_expired"
     case tenantForbidden = "tenant_forbidden"
+    /// nginx's own answer to an address that may not read `/api/metrics`, never the app's.
+    case forbidden = "forbidden"
     case tenantNotFound = "tenant_not_found"
     case instanceNotFound = "instance_not_found"
     case notFound = "not_found"
@@ -38,7 +40,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .invalidTenantID, .invalidBody, .badRequest: .badRequest
         case .missingToken, .invalidToken, .tokenExpired: .unauthorized
-        case .tenantForbidden: .forbidden
+        case .tenantForbidden, .forbidden: .forbidden
         case .tenantNotFound, .instanceNotFound, .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .alreadyConnected, .operationInProgress: .conflict
@@ -62,6 +64,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .invalidToken: "Token de autenticação inválido."
         case .tokenExpired: "Token de autenticação expirado."
         case .tenantForbidden: "Você não tem permissão para gerenciar este tenant."
+        case .forbidden: "Acesso negado."
         case .tenantNotFound: "Tenant não encontrado."
         case .instanceNotFound: "Nenhuma instância WhatsApp encontrada para este tenant."
         case .notFound: "Rota não encontrada."

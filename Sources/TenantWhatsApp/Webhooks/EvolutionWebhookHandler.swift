@@ -10,7 +10,8 @@ import Postgres
 /// `webhook`) is verified before anything else; 401 otherwise, which Evolution does not retry. Events about an
 /// instance no tenant has are answered 200 and ignored, so Evolution does not retry them either. Deliveries can
 /// repeat and arrive out of order: each write is conditional on the instance name and ordered on Evolution's
-/// `date_time`, so a replay or a late event changes nothing.
+/// `date_time`, so a replay or a late event changes nothing. Each delivery is counted by event and outcome
+/// (``WebhookMetrics``).
 struct EvolutionWebhookHandler: RouteHandler {
     let verifier: JWTVerifier
     let tenants: any TenantRepository
@@ -20,15 +21,35 @@ struct EvolutionWebhookHandler: RouteHandler {
     func handle(
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError) -> HTTPResponse {
+        var event: String?
+        do {
+            let applied = try receive(request, context: context, event: &event)
+            WebhookMetrics.record(event: event, outcome: applied ? .applied : .ignored)
+            return .json(.ok, ["received": true])
+        } catch {
+            WebhookMetrics.record(event: event, outcome: WebhookMetrics.Outcome(error))
+            throw error
+        }
+    }
+
+    /// Authenticates, reads and applies one delivery, naming its `event` as soon as it is read; false when it
+    /// changed nothing (ignored).
+    private func receive(
+        _ request: HTTPRequest, context: RequestContext, event: inout String?
+    ) throws(APIError) -> Bool {
         try authenticate(request, context: context)
         guard let delivery = WebhookDelivery(body: request.body) else { throw APIError(.invalidBody) }
+        event = delivery.event
         context.logMetadata["event"] = .string(delivery.event)
         context.logMetadata["instanceName"] = .string(delivery.instanceName)
-        guard let tenant = delivery.tenant else { return ignored(delivery, because: "not one of our instances") }
+        guard let tenant = delivery.tenant else {
+            logIgnored(delivery, because: "not one of our instances")
+            return false
+        }
         context.logMetadata["tenantId"] = .string(tenant.rawValue)
         let applied = try apply(delivery, tenant: tenant, context: context)
         context.logMetadata["applied"] = .stringConvertible(applied)
-        return .json(.ok, ["received": true])
+        return applied
     }
 
     /// Records what the event says; false when it did not apply (another instance, late, or an event we ignore).
@@ -59,7 +80,7 @@ struct EvolutionWebhookHandler: RouteHandler {
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
             return detached
         default:
-            _ = ignored(delivery, because: "an event this service does not subscribe to")
+            logIgnored(delivery, because: "an event this service does not subscribe to")
             return false
         }
     }
@@ -139,13 +160,12 @@ struct EvolutionWebhookHandler: RouteHandler {
                 requestID: context.requestID, duration: .now - context.startedAt))
     }
 
-    private func ignored(_ delivery: WebhookDelivery, because reason: String) -> HTTPResponse {
+    private func logIgnored(_ delivery: WebhookDelivery, because reason: String) {
         logger.debug(
             "webhook ignored",
             metadata: [
                 "event": .string(delivery.event), "instanceName": .string(delivery.instanceName),
                 "reason": .string(reason),
             ])
-        return .json(.ok, ["received": true])
     }
 }

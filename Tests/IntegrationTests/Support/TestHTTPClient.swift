@@ -21,10 +21,11 @@ struct TestHTTPResponse: Sendable {
 /// A minimal HTTP/1.1 client over a plain TCP socket to 127.0.0.1, so tests send exactly the bytes they mean
 /// (no path normalisation, no added headers) and read exactly what nginx answered.
 enum TestHTTPClient {
-    /// Sends one request with `Connection: close` and reads the whole response.
+    /// Sends one request with `Connection: close` and reads the whole response; from `sourceAddress` (another
+    /// loopback address, such as 127.0.0.2) when given, else from the address the kernel picks (127.0.0.1).
     static func send(
         port: Int, method: String, path: String, headers: [(String, String)] = [], body: Data? = nil,
-        timeoutSeconds: Int = 30
+        timeoutSeconds: Int = 30, from sourceAddress: String? = nil
     ) throws -> TestHTTPResponse {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -32,18 +33,22 @@ enum TestHTTPClient {
         head += "\r\n"
         var request = Data(head.utf8)
         if let body { request.append(body) }
-        let raw = try exchange(port: port, request: request, timeoutSeconds: timeoutSeconds)
+        let raw = try exchange(port: port, request: request, timeoutSeconds: timeoutSeconds, from: sourceAddress)
         return try parse(raw)
     }
 
-    /// Writes `request` to a new connection and reads until the server closes it.
-    static func exchange(port: Int, request: Data, timeoutSeconds: Int) throws -> Data {
+    /// Writes `request` to a new connection (bound to `sourceAddress` when given) and reads until the server closes
+    /// it.
+    static func exchange(
+        port: Int, request: Data, timeoutSeconds: Int, from sourceAddress: String? = nil
+    ) throws -> Data {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
         defer { close(fd) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let sourceAddress { try bind(fd, to: sourceAddress) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -81,6 +86,19 @@ enum TestHTTPClient {
             }
         }
         return response
+    }
+
+    /// Binds `fd` to `address` (port chosen by the kernel): the server then sees the connection come from there.
+    private static func bind(_ fd: Int32, to address: String) throws {
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(address)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw TestFailure("bind to \(address) failed: errno \(errno)") }
     }
 
     /// Whether `raw` holds a whole response head and the `Content-Length` bytes it announces (never for a

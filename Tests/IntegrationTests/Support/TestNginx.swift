@@ -62,11 +62,13 @@ final class TestNginx: @unchecked Sendable {
         return nginx
     }
 
-    /// Sends a request through nginx.
+    /// Sends a request through nginx, from `sourceAddress` when given (see ``TestHTTPClient/send``).
     func send(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil,
+        from sourceAddress: String? = nil
     ) throws -> TestHTTPResponse {
-        try TestHTTPClient.send(port: port, method: method, path: path, headers: headers, body: body)
+        try TestHTTPClient.send(
+            port: port, method: method, path: path, headers: headers, body: body, from: sourceAddress)
     }
 
     /// Stops nginx gracefully (SIGQUIT) and waits for it.
