@@ -72,6 +72,33 @@ final class WhatsAppConcurrencyTests {
         #expect(try (stored != nil) == sim.instanceExists(name), "stored \(stored ?? "nil")")
     }
 
+    /// Issue 15, item 1: a status racing a disconnect and a connect must not forget the new instance (writes are
+    /// conditional on the instance generation the status read). After every round, PostgreSQL and Evolution agree.
+    @Test func aHundredRoundsOfConnectDisconnectAndStatusLeaveTheDatabaseAndEvolutionInAgreement() throws {
+        let tenant = TestWhatsAppStack.newTenantID("gen")
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try stack.insertTenant(tenant)
+        #expect(try stack.connect(tenant: tenant).status == 201)
+        let stack = self.stack
+        var disagreements: [String] = []
+        for round in 1...100 {
+            let responses = try Concurrently.run(3) { index in
+                switch index {
+                case 0: try stack.connect(tenant: tenant)
+                case 1: try stack.disconnect(tenant: tenant)
+                default: try stack.status(tenant: tenant)
+                }
+            }.map { try $0.get() }
+            #expect(responses.allSatisfy { $0.status < 500 }, "round \(round): \(responses.map(\.status))")
+            let stored = try stack.storedInstanceName(of: tenant)
+            let upstream = try sim.instanceExists(name)
+            if (stored != nil) != upstream {
+                disagreements.append("round \(round): stored \(stored ?? "nil"), upstream \(upstream)")
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements)")
+    }
+
     /// nginx spread the `connects` requests over both processes (round robin), so both took part in the races.
     private func expectBothRespondersAnswered(connects: Int) throws {
         func connectLines(_ responder: TestResponder) throws -> Int {

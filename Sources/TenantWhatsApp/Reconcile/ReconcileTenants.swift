@@ -44,7 +44,8 @@ struct ReconcileTenants {
             UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
                 whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
-                whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, updated_at = now()
+                whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END,
+                whatsapp_instance_generation = gen_random_uuid()::text, updated_at = now()
             WHERE id = $1::text AND whatsapp_instance_name IS NULL
             RETURNING 1 AS adopted
             """, [tenant.rawValue, name, status.rawValue])

@@ -9,7 +9,8 @@ struct PostgresTenantRepository: TenantRepository {
             """
             SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
                 \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
-                (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms
+                (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
+                whatsapp_instance_generation
             FROM tenants WHERE id = $1
             """, [tenant.rawValue], retryOnConnectionLoss: true)
         guard let row = rows.first else { return nil }
@@ -17,7 +18,8 @@ struct PostgresTenantRepository: TenantRepository {
             id: tenant, instanceName: row["whatsapp_instance_name"],
             status: row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:)),
             instanceCreatedAt: row["created_at"], checkedAt: row["checked_at"],
-            checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) })
+            checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) },
+            generation: row["whatsapp_instance_generation"])
     }
 
     func attachInstance(
@@ -29,6 +31,7 @@ struct PostgresTenantRepository: TenantRepository {
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
                 whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
                 whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
+                whatsapp_instance_generation = gen_random_uuid()::text,
                 whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text
             RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
@@ -41,7 +44,7 @@ struct PostgresTenantRepository: TenantRepository {
     }
 
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
     ) throws(PostgresError) -> RecordedState? {
         let rows = try pool.query(
             """
@@ -58,25 +61,28 @@ struct PostgresTenantRepository: TenantRepository {
             -- The row as it was: locked first, so concurrent checks see each other's state, never the same "before".
             FROM (
                 SELECT id, whatsapp_status AS previous FROM tenants
-                WHERE id = $1::text AND whatsapp_instance_name = $2::text FOR UPDATE
+                WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                    AND ($4::text IS NULL OR whatsapp_instance_generation = $4::text)
+                FOR UPDATE
             ) AS before
             WHERE t.id = before.id
             RETURNING before.previous, \(SQLTime.iso("t.whatsapp_checked_at")) AS checked_at
-            """, [tenant.rawValue, name, status.rawValue])
+            """, [tenant.rawValue, name, status.rawValue, generation])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
         return RecordedState(
             previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt)
     }
 
-    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
+    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
             UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
                 whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
-                whatsapp_opened_at = NULL,
+                whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL,
                 whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text AND whatsapp_instance_name = $2::text
-            """, [tenant.rawValue, name])
+                AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
+            """, [tenant.rawValue, name, generation])
         return rows.affectedRowCount == 1
     }
 }

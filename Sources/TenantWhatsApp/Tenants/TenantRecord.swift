@@ -12,4 +12,7 @@ struct TenantRecord: Sendable, Equatable {
     var checkedAt: String? = nil
     /// How long ago that was on PostgreSQL's clock, in milliseconds; nil without one.
     var checkedAgeMilliseconds: Int? = nil
+    /// The stored instance's generation: a new one each time a name is stored, so writes by a request that read
+    /// this row can be made conditional on it.
+    var generation: String? = nil
 }

@@ -17,13 +17,14 @@ protocol TenantRepository: Sendable {
         _ name: String, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String
 
-    /// Records the state just observed for the tenant's instance `name`; nil when the tenant no longer has it.
+    /// Records the state just observed for the tenant's instance `name`; nil when the tenant no longer has it, or
+    /// (with a `generation`) no longer the one of that generation: the instance was replaced meanwhile.
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
     ) throws(PostgresError) -> RecordedState?
 
-    /// Forgets the tenant's instance `name`; false when the tenant no longer had it.
-    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool
+    /// Forgets the tenant's instance `name` (of `generation`, when given); false when the tenant no longer had it.
+    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool
 
     /// Records a state Evolution pushed for the tenant's instance `name` at `eventTime` (Evolution's clock, ISO
     /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`; nil when the tenant no longer
@@ -45,7 +46,22 @@ protocol TenantRepository: Sendable {
     ) throws(PostgresError) -> EvolutionQRCode?
 }
 
-/// What ``TenantRepository/recordState(_:of:for:)`` found and wrote.
+extension TenantRepository {
+    /// ``recordState(_:of:for:generation:)`` for whichever instance of that name is stored (under the tenant's lock,
+    /// or for Evolution's own events, which are about the live instance).
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+    ) throws(PostgresError) -> RecordedState? {
+        try recordState(status, of: name, for: tenant, generation: nil)
+    }
+
+    /// ``detachInstance(_:from:generation:)`` for whichever instance of that name is stored.
+    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
+        try detachInstance(name, from: tenant, generation: nil)
+    }
+}
+
+/// What ``TenantRepository/recordState(_:of:for:generation:)`` found and wrote.
 struct RecordedState: Sendable, Equatable {
     /// The state recorded before this observation (nil: none yet).
     let previous: EvolutionConnectionState?

@@ -27,7 +27,7 @@ struct DisconnectHandler: RouteHandler {
                     instanceName = name
                     let outcome = try deleteInstance(named: name, flow: flow)
                     _ = try flow.database("detachInstance") { () throws(PostgresError) in
-                        try dependencies.tenants.detachInstance(name, from: tenant)
+                        try dependencies.tenants.detachInstance(name, from: tenant, generation: record.generation)
                     }
                     return outcome
                 }

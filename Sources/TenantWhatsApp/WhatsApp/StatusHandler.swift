@@ -68,8 +68,10 @@ struct StatusHandler: RouteHandler {
             let checkedAt = try flow.recordObservedState(state, of: name, for: tenant, known: record)
             return .observed(state, instanceName: name, checkedAt: checkedAt)
         case .failure(.notFound):
+            // Only the instance this request read: a disconnect and a new connect may have replaced it meanwhile,
+            // and the new one must not be forgotten because the old one is gone.
             let detached = try flow.database("detachInstance") { () throws(PostgresError) in
-                try dependencies.tenants.detachInstance(name, from: tenant)
+                try dependencies.tenants.detachInstance(name, from: tenant, generation: record.generation)
             }
             if detached {
                 flow.audit(.stateChange, tenant: tenant, outcome: "instance_gone", instanceName: name)

@@ -114,7 +114,8 @@ struct WhatsAppFlow {
             return dependencies.clock.timestamp()
         }
         let recorded = try database("recordState") { () throws(PostgresError) in
-            try dependencies.tenants.recordState(state, of: name, for: tenant)
+            // Conditional on the generation this request read: a request that lost a race changes nothing.
+            try dependencies.tenants.recordState(state, of: name, for: tenant, generation: known?.generation)
         }
         guard let recorded else { return dependencies.clock.timestamp() }
         if recorded.previous != state {

@@ -18,6 +18,8 @@ final class FakeTenantRepository: TenantRepository {
         var qrCode: String? = nil
         /// Evolution's time of the last pushed event applied (ISO 8601, so text order is time order).
         var eventTime: String? = nil
+        /// The stored instance's generation (nil in rows seeded without one).
+        var generation: String? = nil
 
         /// A tenant without an instance.
         static let empty = Row()
@@ -79,7 +81,7 @@ final class FakeTenantRepository: TenantRepository {
         return row.map {
             TenantRecord(
                 id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt,
-                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds)
+                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds, generation: $0.generation)
         }
     }
 
@@ -97,10 +99,11 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
     ) throws(PostgresError) -> RecordedState? {
         try call(.recordState) { rows -> RecordedState? in
-            guard var row = rows[tenant], row.instanceName == name else { return nil }
+            guard var row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
+            else { return nil }
             let previous = row.status
             row.status = status
             row.checkedAt = Self.checkedAt
@@ -152,9 +155,10 @@ final class FakeTenantRepository: TenantRepository {
         }
     }
 
-    func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
+    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool {
         try call(.detachInstance) { rows -> Bool in
-            guard let row = rows[tenant], row.instanceName == name else { return false }
+            guard let row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
+            else { return false }
             rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
             return true
         }
