@@ -83,6 +83,12 @@ public struct FastCGIRequest: ~Copyable {
         return body
     }
 
+    /// A check, usable while this request is being answered, of whether the web server closed its connection: nginx
+    /// does so when the client went away (it sends no `FCGI_ABORT_REQUEST`), so nobody will read the answer.
+    public var connectionWatch: FastCGIConnectionWatch {
+        FastCGIConnectionWatch(descriptor: request.pointee.ipcFd)
+    }
+
     /// Writes `bytes` to the response stream (FCGI_STDOUT). Returns false when the web server has gone away.
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {

@@ -35,6 +35,8 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
         let reading = HTTPRequest.read(from: fastCGIRequest, bodyLimit: bodyLimit)
         let request = reading.request
         let context = RequestContext(requestID: request.requestID)
+        let watch = fastCGIRequest.connectionWatch
+        context.clientGone = { watch.isClosed }
         var response =
             if let failure = reading.failure {
                 responder.respond(to: failure, request: request, context: context)

@@ -13,6 +13,8 @@ public final class RequestContext {
     public var route: String?
     /// Extra fields for the request's log line.
     public var logMetadata: Logger.Metadata = [:]
+    /// Whether the client went away (the web server closed the connection): a request that waits can stop early.
+    public var clientGone: @Sendable () -> Bool = { false }
 
     /// A context for the request `requestID`, starting now.
     public init(requestID: String, startedAt: ContinuousClock.Instant = .now) {

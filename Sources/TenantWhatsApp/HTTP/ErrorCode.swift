@@ -33,6 +33,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case responderUnavailable = "responder_unavailable"
     /// nginx's own answer when the responder did not answer within `fastcgi_read_timeout`.
     case responderTimeout = "responder_timeout"
+    /// The client went away while the request waited (nobody reads this answer; it is for logs and audit).
+    case clientGone = "client_gone"
     case internalError = "internal_error"
 
     /// The HTTP status this code is answered with.
@@ -50,6 +52,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamError, .upstreamBadResponse: .badGateway
         case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable: .serviceUnavailable
         case .upstreamTimeout, .responderTimeout: .gatewayTimeout
+        case .clientGone: HTTPStatus(code: 499, reason: "Client Closed Request")
         case .internalError: .internalServerError
         }
     }
@@ -81,6 +84,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamTimeout: "A API do WhatsApp demorou demais para responder."
         case .responderUnavailable: "O serviço está temporariamente indisponível. Tente novamente em instantes."
         case .responderTimeout: "O serviço demorou demais para responder."
+        case .clientGone: "O cliente encerrou a requisição."
         case .internalError: "Erro interno do servidor."
         }
     }

@@ -27,10 +27,15 @@ struct ConnectHandler: RouteHandler {
                 .connect, tenant: tenant, outcome: outcome.auditOutcome, instanceName: outcome.instanceName)
             return WhatsAppResponses.connected(outcome, tenant: tenant)
         } catch {
-            let alreadyConnected = error.code == .alreadyConnected
+            let outcome =
+                switch error.code {
+                case .alreadyConnected: "already_connected"
+                case .clientGone: "abandoned"
+                default: "failed"
+                }
             flow.audit(
-                .connect, tenant: tenant, outcome: alreadyConnected ? "already_connected" : "failed", error: error,
-                instanceName: alreadyConnected ? tenant.instanceName : nil)
+                .connect, tenant: tenant, outcome: outcome, error: error,
+                instanceName: error.code == .alreadyConnected || error.code == .clientGone ? tenant.instanceName : nil)
             throw error
         }
     }
@@ -146,6 +151,7 @@ struct ConnectHandler: RouteHandler {
         while true {
             if let qrCode = try askForQRCode(of: name, for: tenant, flow: flow) { return qrCode }
             guard clock.now() + interval < deadline else { return nil }
+            try Self.stopIfAbandoned(flow)
             clock.pause(interval)
         }
     }
@@ -170,8 +176,17 @@ struct ConnectHandler: RouteHandler {
             }
             if let pushed { return pushed }
             guard clock.now() + settings.pushedQRPollInterval < deadline else { return nil }
+            try Self.stopIfAbandoned(flow)
             clock.pause(settings.pushedQRPollInterval)
         }
+    }
+
+    /// Stops a wait whose client went away (nginx closed the connection): no more Evolution calls, and the lease
+    /// is given back at once by the caller's `defer`.
+    private static func stopIfAbandoned(_ flow: WhatsAppFlow) throws(APIError) {
+        guard flow.context.clientGone() else { return }
+        flow.context.logMetadata["clientGone"] = .stringConvertible(true)
+        throw APIError(.clientGone)
     }
 
     /// One `GET /instance/connect`: its QR code, nil while pending, 409 when already open.
