@@ -12,13 +12,6 @@ public struct FastCGIRequest: ~Copyable {
         self.request = request
     }
 
-    /// Every parameter the web server sent, copied into Swift strings, in the order received.
-    ///
-    /// libfcgi keeps them as a NULL-terminated `NAME=VALUE` array (`envp`).
-    public func parameters() -> [(name: String, value: String)] {
-        parameters { _ in true }
-    }
-
     /// The parameters named one of `names` or starting with `prefix`, copied into Swift strings, in the order
     /// received. The others are never copied: of the thirty-odd nginx sends, a responder reads a handful.
     public func parameters(named names: [String], orStartingWith prefix: String) -> [(name: String, value: String)] {

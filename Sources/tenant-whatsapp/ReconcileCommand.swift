@@ -41,15 +41,7 @@ struct ReconcileCommand: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessEnvironment.current()
-        let configuration: Configuration
-        do {
-            configuration = try Configuration.load(from: environment)
-            try JSONLogHandler.bootstrap(level: configuration.logLevel, file: configuration.logFile)
-        } catch {
-            writeToStandardError("tenant-whatsapp reconcile: \(error.description)")
-            throw ExitCode.failure
-        }
+        let configuration = try Configuration.loadForCommand("reconcile")
         let logger = Logger(label: "tenant-whatsapp-reconcile")
         let pool = PostgresPool(
             connectionString: configuration.databaseURL, size: 2, borrowTimeout: .seconds(5),

@@ -36,15 +36,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessEnvironment.current()
-        let configuration: Configuration
-        do {
-            configuration = try Configuration.load(from: environment)
-            try JSONLogHandler.bootstrap(level: configuration.logLevel, file: configuration.logFile)
-        } catch {
-            writeToStandardError(error.description)
-            throw ExitCode.failure
-        }
+        let configuration = try Configuration.loadForCommand("serve")
         let logger = Logger(label: "tenant-whatsapp")
         // Once per process, before anything makes a metric: until then swift-metrics hands out no-ops.
         let metricsRegistry = PrometheusCollectorRegistry()

@@ -52,11 +52,9 @@ struct ArchitectureTests {
     }
 
     @Test func cModulesAndGlibcAreImportedInternally() throws {
-        for (target, imports) in try Self.importsByTarget() {
-            for found in imports where Self.systemModules.contains(found.module) && !found.isInternal {
-                Issue.record("\(found.file) imports \(found.module) without `internal`")
-            }
-            _ = target
+        for found in try Self.importsByTarget().values.joined()
+        where Self.systemModules.contains(found.module) && !found.isInternal {
+            Issue.record("\(found.file) imports \(found.module) without `internal`")
         }
     }
 

@@ -16,14 +16,7 @@ struct ReadyHandler: RouteHandler {
     func handle(
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError) -> HTTPResponse {
-        let started = ContinuousClock.now
-        do {
-            try checkDatabase()
-            context.recordCall("db.ready", duration: .now - started, outcome: "ok")
-        } catch {
-            context.recordCall("db.ready", duration: .now - started, outcome: error.description)
-            throw APIError(database: error)
-        }
+        try context.database("ready", checkDatabase)
         return .json(.ok, ["status": "ready", "evolution": .string(breakerState())])
     }
 }

@@ -66,7 +66,7 @@ struct EvolutionWebhookHandler: RouteHandler {
             if let dataURL = delivery.data["qrcode"]?["base64"]?.stringValue,
                 dataURL.hasPrefix(EvolutionQRCode.pngDataURLPrefix)
             {
-                return try database("storePushedQRCode", context) { () throws(PostgresError) in
+                return try context.database("storePushedQRCode") { () throws(PostgresError) in
                     try tenants.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: delivery.eventTime)
                 }
             }
@@ -74,7 +74,7 @@ struct EvolutionWebhookHandler: RouteHandler {
             // The QR code limit: Evolution logs the instance out and stops making codes.
             return try record(.close, of: name, for: tenant, delivery: delivery, clearQRCode: true, context: context)
         case "remove.instance":
-            let detached = try database("detachInstance", context) { () throws(PostgresError) in
+            let detached = try context.database("detachInstance") { () throws(PostgresError) in
                 try tenants.detachInstance(name, from: tenant)
             }
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
@@ -89,7 +89,7 @@ struct EvolutionWebhookHandler: RouteHandler {
         _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, delivery: WebhookDelivery,
         clearQRCode: Bool, context: RequestContext
     ) throws(APIError) -> Bool {
-        let recorded = try database("recordPushedState", context) { () throws(PostgresError) in
+        let recorded = try context.database("recordPushedState") { () throws(PostgresError) in
             try tenants.recordPushedState(
                 state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode)
         }
@@ -136,20 +136,6 @@ struct EvolutionWebhookHandler: RouteHandler {
             return try verifier.verify(token)
         } catch {
             throw .rejected(error)
-        }
-    }
-
-    private func database<Success>(
-        _ name: String, _ context: RequestContext, _ call: () throws(PostgresError) -> Success
-    ) throws(APIError) -> Success {
-        let started = ContinuousClock.now
-        do {
-            let result = try call()
-            context.recordCall("db." + name, duration: .now - started, outcome: "ok")
-            return result
-        } catch {
-            context.recordCall("db." + name, duration: .now - started, outcome: error.description)
-            throw APIError(database: error)
         }
     }
 

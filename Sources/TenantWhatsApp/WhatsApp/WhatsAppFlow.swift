@@ -56,15 +56,7 @@ struct WhatsAppFlow {
     func database<Success>(
         _ name: String, _ call: () throws(PostgresError) -> Success
     ) throws(APIError) -> Success {
-        let started = ContinuousClock.now
-        do {
-            let result = try call()
-            context.recordCall("db." + name, duration: .now - started, outcome: "ok")
-            return result
-        } catch {
-            context.recordCall("db." + name, duration: .now - started, outcome: error.description)
-            throw APIError(database: error)
-        }
+        try context.database(name, call)
     }
 
     /// Runs `body` as one of the tenant's at most `EVOLUTION_MAX_PER_TENANT` Evolution-bound requests in this
