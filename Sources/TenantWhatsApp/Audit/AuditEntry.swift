@@ -19,4 +19,9 @@ struct AuditEntry: Sendable {
     let instanceName: String?
     let requestID: String
     let duration: Duration
+
+    /// The duration in whole milliseconds, as `duration_ms` stores it (never negative).
+    var durationMilliseconds: Int {
+        max(0, Int((duration / .milliseconds(1)).rounded()))
+    }
 }

@@ -10,7 +10,6 @@ struct PostgresAuditTrail: AuditRecorder {
     let logger: Logger
 
     func record(_ entry: AuditEntry) {
-        let milliseconds = Int((entry.duration / .milliseconds(1)).rounded())
         do {
             try pool.query(
                 """
@@ -20,7 +19,7 @@ struct PostgresAuditTrail: AuditRecorder {
                 """,
                 [
                     entry.tenant.rawValue, entry.action.rawValue, entry.outcome, entry.errorCode?.rawValue,
-                    entry.instanceName, entry.requestID, String(max(0, milliseconds)),
+                    entry.instanceName, entry.requestID, String(entry.durationMilliseconds),
                 ])
         } catch {
             logger.error(

@@ -44,30 +44,45 @@ struct PostgresTenantRepository: TenantRepository {
     }
 
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
+        // One statement: the row locked as it was, the update, and the audit row when the state changed, so a change
+        // is never recorded without its audit row (or the other way round).
         let rows = try pool.query(
             """
-            UPDATE tenants AS t SET whatsapp_status = $3::text, whatsapp_checked_at = now(),
-                whatsapp_connected_at = CASE
-                    WHEN $3::text <> 'open' THEN NULL
-                    WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
-                    ELSE now() END,
-                whatsapp_opened_at = CASE
-                    WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
-                whatsapp_qr_code = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_code END,
-                whatsapp_qr_received_at = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_received_at END,
-                updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
-            -- The row as it was: locked first, so concurrent checks see each other's state, never the same "before".
-            FROM (
+            WITH before AS (
+                -- Locked first, so concurrent checks see each other's state, never the same "before".
                 SELECT id, whatsapp_status AS previous FROM tenants
                 WHERE id = $1::text AND whatsapp_instance_name = $2::text
                     AND ($4::text IS NULL OR whatsapp_instance_generation = $4::text)
                 FOR UPDATE
-            ) AS before
-            WHERE t.id = before.id
-            RETURNING before.previous, \(SQLTime.iso("t.whatsapp_checked_at")) AS checked_at
-            """, [tenant.rawValue, name, status.rawValue, generation])
+            ), updated AS (
+                UPDATE tenants AS t SET whatsapp_status = $3::text, whatsapp_checked_at = now(),
+                    whatsapp_connected_at = CASE
+                        WHEN $3::text <> 'open' THEN NULL
+                        WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
+                        ELSE now() END,
+                    whatsapp_opened_at = CASE
+                        WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
+                    whatsapp_qr_code = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_code END,
+                    whatsapp_qr_received_at = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_received_at END,
+                    updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
+                FROM before
+                WHERE t.id = before.id
+                RETURNING before.previous, t.whatsapp_checked_at
+            ), audited AS (
+                INSERT INTO whatsapp_audit
+                    (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)
+                SELECT $1::text, $5::text, $3::text, NULL, $2::text, $6::text, $7::integer
+                FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
+            )
+            SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at FROM updated
+            """,
+            [
+                tenant.rawValue, name, status.rawValue, generation, changeAudit.action.rawValue,
+                changeAudit.requestID, String(changeAudit.durationMilliseconds),
+            ])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
         return RecordedState(
             previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt)

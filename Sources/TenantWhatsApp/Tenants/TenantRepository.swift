@@ -17,21 +17,24 @@ protocol TenantRepository: Sendable {
         _ name: String, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String
 
-    /// Records the state just observed for the tenant's instance `name`; nil when the tenant no longer has it, or
-    /// (with a `generation`) no longer the one of that generation: the instance was replaced meanwhile.
+    /// Records the state just observed for the tenant's instance `name`, and appends `changeAudit` in the same
+    /// statement when it differs from the recorded state; nil when the tenant no longer has the instance, or (with a
+    /// `generation`) no longer the one of that generation: the instance was replaced meanwhile.
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
     /// Forgets the tenant's instance `name` (of `generation`, when given); false when the tenant no longer had it.
     func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool
 
     /// Records a state Evolution pushed for the tenant's instance `name` at `eventTime` (Evolution's clock, ISO
-    /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`; nil when the tenant no longer
-    /// has that instance or a later event was applied already (a late or repeated delivery changes nothing).
+    /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`, and appending `changeAudit` in
+    /// the same statement when the state changed; nil when the tenant no longer has that instance or a later event
+    /// was applied already (a late or repeated delivery changes nothing).
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
-        clearQRCode: Bool
+        clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
     /// Stores a QR code (PNG data URL) Evolution pushed for the tenant's instance `name`; false when it does not
@@ -47,21 +50,13 @@ protocol TenantRepository: Sendable {
 }
 
 extension TenantRepository {
-    /// ``recordState(_:of:for:generation:)`` for whichever instance of that name is stored (under the tenant's lock,
-    /// or for Evolution's own events, which are about the live instance).
-    func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID
-    ) throws(PostgresError) -> RecordedState? {
-        try recordState(status, of: name, for: tenant, generation: nil)
-    }
-
     /// ``detachInstance(_:from:generation:)`` for whichever instance of that name is stored.
     func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
         try detachInstance(name, from: tenant, generation: nil)
     }
 }
 
-/// What ``TenantRepository/recordState(_:of:for:generation:)`` found and wrote.
+/// What ``TenantRepository/recordState(_:of:for:generation:changeAudit:)`` found and wrote.
 struct RecordedState: Sendable, Equatable {
     /// The state recorded before this observation (nil: none yet).
     let previous: EvolutionConnectionState?

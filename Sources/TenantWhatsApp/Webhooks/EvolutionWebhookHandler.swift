@@ -89,13 +89,13 @@ struct EvolutionWebhookHandler: RouteHandler {
         _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, delivery: WebhookDelivery,
         clearQRCode: Bool, context: RequestContext
     ) throws(APIError) -> Bool {
+        let changeAudit = auditEntry(state.rawValue, tenant: tenant, name: name, context: context)
         let recorded = try context.database("recordPushedState") { () throws(PostgresError) in
             try tenants.recordPushedState(
-                state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode)
+                state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode,
+                changeAudit: changeAudit)
         }
-        guard let recorded else { return false }
-        if recorded.previous != state { recordAudit(state.rawValue, tenant: tenant, name: name, context: context) }
-        return true
+        return recorded != nil
     }
 
     /// `open`, `connecting` or `close`; `refused` (the QR code limit) is recorded as `close`, with its reason logged.
@@ -140,10 +140,13 @@ struct EvolutionWebhookHandler: RouteHandler {
     }
 
     private func recordAudit(_ outcome: String, tenant: TenantID, name: String, context: RequestContext) {
-        audit.record(
-            AuditEntry(
-                tenant: tenant, action: .stateChange, outcome: outcome, errorCode: nil, instanceName: name,
-                requestID: context.requestID, duration: .now - context.startedAt))
+        audit.record(auditEntry(outcome, tenant: tenant, name: name, context: context))
+    }
+
+    private func auditEntry(_ outcome: String, tenant: TenantID, name: String, context: RequestContext) -> AuditEntry {
+        AuditEntry(
+            tenant: tenant, action: .stateChange, outcome: outcome, errorCode: nil, instanceName: name,
+            requestID: context.requestID, duration: .now - context.startedAt)
     }
 
     private func logIgnored(_ delivery: WebhookDelivery, because reason: String) {

@@ -105,15 +105,13 @@ struct WhatsAppFlow {
             context.logMetadata["stateUnchanged"] = .stringConvertible(true)
             return dependencies.clock.timestamp()
         }
+        let changeAudit = auditEntry(.stateChange, tenant: tenant, outcome: state.rawValue, instanceName: name)
         let recorded = try database("recordState") { () throws(PostgresError) in
             // Conditional on the generation this request read: a request that lost a race changes nothing.
-            try dependencies.tenants.recordState(state, of: name, for: tenant, generation: known?.generation)
+            try dependencies.tenants.recordState(
+                state, of: name, for: tenant, generation: known?.generation, changeAudit: changeAudit)
         }
-        guard let recorded else { return dependencies.clock.timestamp() }
-        if recorded.previous != state {
-            audit(.stateChange, tenant: tenant, outcome: state.rawValue, instanceName: name)
-        }
-        return recorded.checkedAt
+        return recorded?.checkedAt ?? dependencies.clock.timestamp()
     }
 
     /// Appends an audit row for this request.
@@ -121,8 +119,15 @@ struct WhatsAppFlow {
         _ action: AuditEntry.Action, tenant: TenantID, outcome: String, error: APIError? = nil, instanceName: String?
     ) {
         dependencies.audit.record(
-            AuditEntry(
-                tenant: tenant, action: action, outcome: outcome, errorCode: error?.code, instanceName: instanceName,
-                requestID: context.requestID, duration: .now - context.startedAt))
+            auditEntry(action, tenant: tenant, outcome: outcome, error: error, instanceName: instanceName))
+    }
+
+    /// An audit row for this request, timed until now.
+    func auditEntry(
+        _ action: AuditEntry.Action, tenant: TenantID, outcome: String, error: APIError? = nil, instanceName: String?
+    ) -> AuditEntry {
+        AuditEntry(
+            tenant: tenant, action: action, outcome: outcome, errorCode: error?.code, instanceName: instanceName,
+            requestID: context.requestID, duration: .now - context.startedAt)
     }
 }

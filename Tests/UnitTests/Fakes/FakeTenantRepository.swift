@@ -50,6 +50,13 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     private let state = ConditionLock(State())
+    /// Where `recordState` and `recordPushedState` append their change audit rows, as the real repository does in the same statement.
+    private let audit: FakeAuditRecorder?
+
+    /// Rows that append the audit rows of recorded state changes to `audit` (nil: dropped).
+    init(audit: FakeAuditRecorder? = nil) {
+        self.audit = audit
+    }
 
     /// Stores `row` for `tenant` (a tenant of the SaaS from now on).
     func seed(_ tenant: TenantID, _ row: Row) {
@@ -99,9 +106,10 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     func recordState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
-        try call(.recordState) { rows -> RecordedState? in
+        let recorded = try call(.recordState) { rows -> RecordedState? in
             guard var row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
             else { return nil }
             let previous = row.status
@@ -111,13 +119,15 @@ final class FakeTenantRepository: TenantRepository {
             rows[tenant] = row
             return RecordedState(previous: previous, checkedAt: Self.checkedAt)
         }
+        if let recorded, recorded.previous != status { audit?.record(changeAudit) }
+        return recorded
     }
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
-        clearQRCode: Bool
+        clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
-        try call(.recordPushedState) { rows -> RecordedState? in
+        let recorded = try call(.recordPushedState) { rows -> RecordedState? in
             guard var row = rows[tenant], row.instanceName == name else { return nil }
             if let eventTime, let applied = row.eventTime, applied > eventTime { return nil }
             let previous = row.status
@@ -129,6 +139,8 @@ final class FakeTenantRepository: TenantRepository {
             rows[tenant] = row
             return RecordedState(previous: previous, checkedAt: Self.checkedAt)
         }
+        if let recorded, recorded.previous != status { audit?.record(changeAudit) }
+        return recorded
     }
 
     func storePushedQRCode(

@@ -18,9 +18,9 @@ struct FlowTestKit {
     static let instance = "tenant_t1"
     static let requestID = "req-1"
 
-    let tenants = FakeTenantRepository()
-    let lock = FakeOperationLock()
     let audit = FakeAuditRecorder()
+    let tenants: FakeTenantRepository
+    let lock = FakeOperationLock()
     let clock = ManualFlowClock()
     let evolution: FakeEvolution
     let tenantLimiter: KeyedLimiter<TenantID>
@@ -41,6 +41,7 @@ struct FlowTestKit {
         checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void = {}
     ) throws {
         self.settings = settings
+        tenants = FakeTenantRepository(audit: audit)
         let clock = self.clock
         let joins = statusJoins
         evolution = FakeEvolution(stamp: { clock.elapsed })
