@@ -95,8 +95,10 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "TestTokenMinting", "EvolutionSimulator",
-                "Resilience", "Runtime", "Postgres", .product(name: "CoreMetrics", package: "swift-metrics"),
+                "Resilience", "Runtime", "Postgres", "StructuredLogging",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

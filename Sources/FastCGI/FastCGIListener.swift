@@ -38,6 +38,22 @@ public struct FastCGIListener: Sendable {
         return try FastCGIListener(configuring: descriptor)
     }
 
+    /// Whether this is a unix socket (on TCP, `shutdown(2)` of a listener resets its queue).
+    var isUnixSocket: Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return status == 0 && Int32(address.ss_family) == AF_UNIX
+    }
+
+    /// Refuses new connections from now on while keeping those already queued (unix sockets only); false when
+    /// the socket is not a unix socket or the kernel refused.
+    func refuseNewConnections() -> Bool {
+        isUnixSocket && shutdown(descriptor, Int32(SHUT_RD)) == 0
+    }
+
     private init(configuring descriptor: Int32) throws(FastCGIError) {
         let flags = fcntl(descriptor, F_GETFL)
         guard flags >= 0, fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) == 0 else {

@@ -53,7 +53,11 @@ public struct FastCGIRequest: ~Copyable {
         if let declaredLength {
             guard declaredLength <= limit else { return .tooLarge }
             let body = read(upTo: declaredLength)
-            return body.count == declaredLength ? .complete(body) : .truncated
+            guard body.count == declaredLength else { return .truncated }
+            // The empty record that ends FCGI_STDIN follows the body at once: reading it marks the input as read to
+            // its end (see FastCGIWorker), and a byte instead would be more than declared, which nginx never sends.
+            if let input = request.pointee.in, FCGX_HasSeenEOF(input) == 0 { _ = FCGX_GetChar(input) }
+            return .complete(body)
         }
         // No declared length (nginx sends an empty CONTENT_LENGTH on GET): read what comes, one byte past the limit
         // at most, without reserving the whole limit for what is almost always an empty body.

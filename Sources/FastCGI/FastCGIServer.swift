@@ -15,9 +15,10 @@ import Runtime
 ///   turn: health checks and other tenants keep being answered.
 /// - with `maximumInFlight` requests in flight nobody accepts: further connections wait in the listen backlog.
 /// - workers beyond `minimumWorkers` that stayed idle for ``idleTimeout`` end, so a burst leaves no thread behind.
-/// - on SIGTERM/SIGINT the workers keep accepting until the listen backlog is empty and no request is in flight
-///   (connections already queued are answered, not reset), every request in flight finishes, and ``run(makeHandler:)``
-///   returns.
+/// - on SIGTERM/SIGINT, with ``StopBehaviour/drain``, a unix socket refuses new connections at once and the workers
+///   accept until its queue is empty (connections already queued are answered, not reset; a TCP socket is drained
+///   until its queue stays empty); with ``StopBehaviour/handover`` nothing more is accepted and the queue is left
+///   to the next process. Every request in flight finishes, and ``run(makeHandler:)`` returns.
 /// - an accept or poll error (EMFILE, ENFILE, ENOMEM, …) never ends the server: it backs off (10 ms doubling to
 ///   1 s) and tries again.
 public final class FastCGIServer: Sendable {
@@ -28,15 +29,17 @@ public final class FastCGIServer: Sendable {
     private let minimumWorkers: Int
     private let maximumInFlight: Int
     private let stackSize: Int
+    private let stopBehaviour: StopBehaviour
     private let logger: Logger
 
     /// A server for `listener` that keeps `minimumWorkers` threads ready and answers at most `maximumInFlight`
-    /// requests at once, each worker thread on a stack of `stackSize` bytes.
+    /// requests at once, each worker thread on a stack of `stackSize` bytes, stopping as `stopBehaviour` says.
     public init(
         listener: FastCGIListener, minimumWorkers: Int, maximumInFlight: Int,
-        stackSize: Int = Threads.defaultStackSize, logger: Logger
+        stackSize: Int = Threads.defaultStackSize, stopBehaviour: StopBehaviour = .drain, logger: Logger
     ) {
         self.listener = listener
+        self.stopBehaviour = stopBehaviour
         self.maximumInFlight = max(1, maximumInFlight)
         self.minimumWorkers = min(max(1, minimumWorkers), self.maximumInFlight)
         self.stackSize = stackSize
@@ -53,7 +56,8 @@ public final class FastCGIServer: Sendable {
         let pool = WorkerPool(
             settings: WorkerPool.Settings(
                 listener: listener.descriptor, shutdownPipe: shutdown.readEnd, minimumWorkers: minimumWorkers,
-                maximumInFlight: maximumInFlight, stackSize: stackSize, idleTimeout: Self.idleTimeout),
+                maximumInFlight: maximumInFlight, stackSize: stackSize, idleTimeout: Self.idleTimeout,
+                stopBehaviour: stopBehaviour),
             makeHandler: makeHandler, logger: logger)
 
         // Workers never take the signals; this thread does, and the handler wakes everyone through the pipe.
@@ -68,7 +72,17 @@ public final class FastCGIServer: Sendable {
             "serving", metadata: ["threads": "\(minimumWorkers)", "maxRequests": "\(maximumInFlight)"])
 
         shutdown.wait()
-        logger.info("shutting down: finishing requests in flight")
+        var stopping: Logger.Metadata = ["onStop": .string(stopBehaviour.rawValue)]
+        switch stopBehaviour {
+        case .drain:
+            let refusing = listener.refuseNewConnections()
+            if refusing { pool.newConnectionsRefused() }
+            stopping["queued"] = "answered"
+            stopping["newConnections"] = refusing ? "refused" : "accepted until the queue stays empty"
+        case .handover:
+            stopping["queued"] = "left for the next process"
+        }
+        logger.info("shutting down: finishing requests in flight", metadata: stopping)
         pool.stop()
         logger.info("stopped")
     }

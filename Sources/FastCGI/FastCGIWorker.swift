@@ -40,6 +40,11 @@ final class FastCGIWorker: @unchecked Sendable {
         while accept(with: events) {
             pool.accepted()
             handler.handle(FastCGIRequest(request))
+            // libfcgi closes a connection by shutting its sending side down and reading until nginx has closed its
+            // own (select, up to 2 s), which spares a TCP peer a reset when input is left unread. Once the input
+            // was read to its end nothing is left, and a plain close does: one system call instead of four, and no
+            // wait for nginx. ("detached" is what libfcgi's close looks at.)
+            if let input = request.pointee.in, FCGX_HasSeenEOF(input) != 0 { request.pointee.detached = 1 }
             // "Finish the request (accepted by FCGX_Accept_r)": flushes the output, closes the connection.
             FCGX_Finish_r(request)
             pool.finished()
@@ -67,7 +72,14 @@ final class FastCGIWorker: @unchecked Sendable {
                 if status == 0 { return true }
                 let error = -status
                 // The socket is non-blocking and shared: another worker (or process) took the connection first.
-                if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { continue }
+                if error == EAGAIN || error == EWOULDBLOCK || error == EINTR {
+                    // Stopping, with new connections refused: the queue is empty and stays so.
+                    if pool.isStopping && pool.noMoreConnectionsArrive {
+                        pool.workerExits()
+                        return false
+                    }
+                    continue
+                }
                 backoff = Self.nextBackoff(after: backoff)
                 logger.warning(
                     "accept failed; retrying", metadata: ["errno": "\(error)", "retryInMs": "\(backoff)"])
@@ -92,11 +104,15 @@ final class FastCGIWorker: @unchecked Sendable {
     private func waitForConnection(_ events: EventWait) -> Wake {
         while true {
             if pool.isStopping {
+                // Handing over: what is queued stays on the socket for the next process.
+                if pool.settings.stopBehaviour == .handover { return .stop }
                 var descriptor = pollfd(fd: pool.settings.listener, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&descriptor, 1, Self.drainPollMilliseconds)
                 if ready < 0 && errno != EINTR { return .failed(errno: errno) }
                 if ready > 0 { return .connectionPending }
-                if !pool.hasBusyWorkers { return .stop }
+                // Nothing queued: with new connections refused nothing will be; otherwise wait until the queue
+                // stays empty while nothing is in flight.
+                if pool.noMoreConnectionsArrive || !pool.hasBusyWorkers { return .stop }
                 continue
             }
             let timeout = Int32(pool.settings.idleTimeout / .milliseconds(1))

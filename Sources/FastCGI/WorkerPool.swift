@@ -10,6 +10,7 @@ final class WorkerPool: Sendable {
         let maximumInFlight: Int
         let stackSize: Int
         let idleTimeout: Duration
+        let stopBehaviour: StopBehaviour
     }
 
     /// Who is doing what; only read and written under the lock.
@@ -20,6 +21,8 @@ final class WorkerPool: Sendable {
         var idle = 0
         /// Set once by SIGTERM/SIGINT.
         var stopping = false
+        /// Set once the listening socket refuses new connections: an empty queue then stays empty.
+        var noMoreConnections = false
 
         /// Workers answering a request.
         var busy: Int { live - idle }
@@ -56,6 +59,14 @@ final class WorkerPool: Sendable {
 
     /// True once shutdown was requested.
     var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// True once the listening socket refuses new connections (while stopping).
+    var noMoreConnectionsArrive: Bool { state.withLock { $0.noMoreConnections } }
+
+    /// The listening socket refuses new connections from now on.
+    func newConnectionsRefused() {
+        state.withLockNotifying { $0.noMoreConnections = true }
+    }
 
     /// True while some worker answers a request.
     var hasBusyWorkers: Bool { state.withLock { $0.busy > 0 } }

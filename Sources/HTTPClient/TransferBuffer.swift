@@ -23,26 +23,26 @@ final class TransferBuffer {
     }
 
     /// Records one header line. A status line starts a new response (an interim `100 Continue` is forgotten).
+    ///
+    /// Byte by byte: this runs for every header of every response.
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        if bytes.starts(with: "HTTP/".utf8) {
             headers.removeAll()
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingSpacesAndLineEnds()
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var start = colon + 1
+        var end = bytes.count
+        while start < end && Self.isBlank(bytes[start]) { start += 1 }
+        while end > start && Self.isBlank(bytes[end - 1]) { end -= 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         headers.append((name, value))
     }
-}
 
-extension Substring {
-    fileprivate func trimmingSpacesAndLineEnds() -> String {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+            || byte == UInt8(ascii: "\n")
     }
 }
 

@@ -54,7 +54,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     private static func singleLine(_ text: String) -> String {
         // CR and LF are single bytes in UTF-8 (inside "\r\n" too): scanning bytes finds every one of them.
-        guard text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return text }
+        var text = text
+        let hasLineBreak = text.withUTF8 { bytes in bytes.contains { $0 == 0x0D || $0 == 0x0A } }
+        guard hasLineBreak else { return text }
         return String(decoding: text.utf8.filter { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
     }
 }

@@ -21,7 +21,7 @@ extension HTTPRequest {
             case "CONTENT_TYPE" where !value.isEmpty: headers.add(name: "content-type", value: value)
             case "CONTENT_LENGTH" where !value.isEmpty: headers.add(name: "content-length", value: value)
             default:
-                if name.hasPrefix("HTTP_"), name.count > 5, !value.isEmpty {
+                if name.utf8.count > 5, name.hasPrefix("HTTP_"), !value.isEmpty {
                     headers.add(name: Self.headerName(fromParameter: name), value: value)
                 }
             }

@@ -7,14 +7,8 @@
 public struct Router<Handler: Sendable>: Sendable {
     private struct Route: Sendable {
         let method: HTTPMethod
-        let pattern: String
-        let segments: [PatternSegment]
+        let pattern: RoutePattern
         let handler: Handler
-    }
-
-    private enum PatternSegment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
     }
 
     private var routes: [Route] = []
@@ -26,56 +20,31 @@ public struct Router<Handler: Sendable>: Sendable {
 
     /// Adds a route. `pattern` is a path such as `/api/tenants/{tenantId}/whatsapp/status`.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) {
-        let segments = Self.split(pattern).map { segment -> PatternSegment in
-            if segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2 {
-                return .parameter(String(segment.dropFirst().dropLast()))
-            }
-            return .literal(String(segment))
-        }
-        if !segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
+        let parsed = RoutePattern(pattern)
+        if !parsed.hasParameters {
             literalRoutes[pattern, default: []].append(routes.count)
         }
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: parsed, handler: handler))
     }
 
     /// The route for `method` and `path`, the methods the path allows, or nothing.
     public func match(method: HTTPMethod, path: String) -> RouteMatch<Handler> {
-        guard path.hasPrefix("/") else { return .notFound }
+        guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }
         if let indices = literalRoutes[path], let index = indices.first(where: { routes[$0].method == method }) {
-            return .found(routes[index].handler, pattern: routes[index].pattern, parameters: [:])
+            return .found(routes[index].handler, pattern: routes[index].pattern.text, parameters: [:])
         }
-        let segments = Self.split(path)
         var allowed: [HTTPMethod] = []
         var allowedPattern: String?
         for route in routes {
-            guard let parameters = Self.parameters(of: route.segments, in: segments) else { continue }
+            guard let parameters = route.pattern.parameters(in: path) else { continue }
             if route.method == method {
-                return .found(route.handler, pattern: route.pattern, parameters: parameters)
+                return .found(route.handler, pattern: route.pattern.text, parameters: parameters)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }
-            allowedPattern = allowedPattern ?? route.pattern
+            allowedPattern = allowedPattern ?? route.pattern.text
         }
         if let allowedPattern { return .methodNotAllowed(allowed: allowed, pattern: allowedPattern) }
         return .notFound
-    }
-
-    private static func split(_ path: String) -> [Substring] {
-        path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-    }
-
-    private static func parameters(of pattern: [PatternSegment], in segments: [Substring]) -> [String: String]? {
-        guard pattern.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
-        for (expected, actual) in zip(pattern, segments) {
-            switch expected {
-            case .literal(let literal):
-                guard actual == Substring(literal) else { return nil }
-            case .parameter(let name):
-                guard !actual.isEmpty else { return nil }
-                parameters[name] = String(actual)
-            }
-        }
-        return parameters
     }
 }
 

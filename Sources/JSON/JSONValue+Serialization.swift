@@ -56,36 +56,54 @@ extension JSONValue {
     /// text stays inert if a browser ever sniffs it as HTML or script.
     public static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        // Byte by byte: every character to escape is ASCII, except U+2028/9 (E2 80 A8 / E2 80 A9 in UTF-8).
-        var pending = 0  // bytes of U+2028/9 recognised so far
-        for byte in value.utf8 {
-            if pending > 0 {
-                if pending == 1 && byte == 0x80 {
-                    pending = 2
+        var value = value
+        value.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied at once; every byte to escape is ASCII, except U+2028/9
+            // (E2 80 A8 / E2 80 A9 in UTF-8).
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard needsAttention(byte) else {
+                    index += 1
                     continue
                 }
-                if pending == 2 && (byte == 0xA8 || byte == 0xA9) {
-                    writeUnicodeEscape(byte == 0xA8 ? 0x2028 : 0x2029, to: &output)
-                    pending = 0
-                    continue
+                var escapedLength = 1
+                if byte == 0xE2 {
+                    guard index + 2 < bytes.count, bytes[index + 1] == 0x80,
+                        bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9
+                    else {
+                        index += 1
+                        continue
+                    }
+                    escapedLength = 3
                 }
-                output.append(contentsOf: pending == 1 ? [0xE2] : [0xE2, 0x80])
-                pending = 0
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                switch byte {
+                case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
+                case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
+                case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
+                case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
+                case 0xE2: writeUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: &output)
+                default: writeUnicodeEscape(UInt16(byte), to: &output)
+                }
+                index += escapedLength
+                runStart = index
             }
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
-            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), 0x00..<0x20:
-                writeUnicodeEscape(UInt16(byte), to: &output)
-            case 0xE2: pending = 1
-            default: output.append(byte)
-            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        if pending > 0 { output.append(contentsOf: pending == 1 ? [0xE2] : [0xE2, 0x80]) }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether `byte` is escaped (control characters, `"`, `\`, `<`, `>`, `&`) or may start U+2028/9.
+    private static func needsAttention(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x00..<0x20, UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "<"), UInt8(ascii: ">"),
+            UInt8(ascii: "&"), 0xE2:
+            true
+        default: false
+        }
     }
 
     private static func writeUnicodeEscape(_ unit: UInt16, to output: inout [UInt8]) {

@@ -48,25 +48,39 @@ public struct JSONLogHandler: LogHandler {
             line.append(UInt8(ascii: ","))
             JSONValue.writeString(key, to: &line)
             line.append(UInt8(ascii: ":"))
-            Self.json(value).write(to: &line)
+            Self.write(value, to: &line)
         }
         line.append(contentsOf: "}\n".utf8)
         sink.write(terminatedLine: line)
     }
 
-    private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+    /// Writes a metadata value straight into the line, without building a `JSONValue` first.
+    private static func write(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
         switch value {
-        case .string(let text): return .string(text)
+        case .string(let text): JSONValue.writeString(text, to: &line)
         case .stringConvertible(let convertible):
             switch convertible {
-            case let number as Int: return .integer(number)
-            case let number as Double: return .number(number)
-            case let flag as Bool: return .bool(flag)
-            default: return .string(convertible.description)
+            case let number as Int: line.append(contentsOf: String(number).utf8)
+            case let number as Double: JSONValue.number(number).write(to: &line)
+            case let flag as Bool: line.append(contentsOf: (flag ? "true" : "false").utf8)
+            default: JSONValue.writeString(convertible.description, to: &line)
             }
-        case .array(let values): return .array(values.map(json))
+        case .array(let values):
+            line.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                write(element, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
         case .dictionary(let values):
-            return .object(values.keys.sorted().map { ($0, json(values[$0]!)) })
+            line.append(UInt8(ascii: "{"))
+            for (index, key) in values.keys.sorted().enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                write(values[key]!, to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
         }
     }
 }

@@ -8,7 +8,8 @@ import Runtime
 import StructuredLogging
 import TenantWhatsApp
 
-/// `tenant-whatsapp serve [--socket PATH] [--threads N] [--max-requests N]`: the FastCGI responder.
+/// `tenant-whatsapp serve [--socket PATH] [--threads N] [--max-requests N] [--on-stop drain|handover]`: the FastCGI
+/// responder.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -28,6 +29,15 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Requests answered at once (each holds one thread); further connections wait queued.")
     var maxRequests: Int = 256
 
+    @Option(
+        name: .long,
+        help: """
+            On SIGTERM: 'drain' refuses new connections, answers the queued ones and exits (a socket of its own: \
+            --socket or spawn-fcgi's); 'handover' stops accepting and leaves the queue to the next process (a \
+            systemd socket unit).
+            """)
+    var onStop: StopBehaviour = .drain
+
     func validate() throws {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024") }
         guard (1...4096).contains(maxRequests) else {
@@ -46,7 +56,8 @@ struct ServeCommand: ParsableCommand {
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
             let server = FastCGIServer(
-                listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests), logger: logger)
+                listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests),
+                stopBehaviour: onStop, logger: logger)
             // One application for the process: its pool, breaker and limits are shared by every worker thread.
             let application = Application(
                 configuration: configuration, logger: logger, metricsRegistry: metricsRegistry)
@@ -62,3 +73,5 @@ struct ServeCommand: ParsableCommand {
         }
     }
 }
+
+extension StopBehaviour: ExpressibleByArgument {}

@@ -47,6 +47,8 @@ struct RouterTests {
     @Test(arguments: [
         "/api/health/", "/api//health", "/API/health", "/api/tenants//whatsapp/status",
         "/api/tenants/t1/../t2/whatsapp/status", "api/health", "", "/", "/api/tenants/t1/whatsapp/status/",
+        "/api/tenants/t1/whatsapp", "/api/tenants/t1/whatsapp/status/extra", "/api/tenants/t1/whatsapp/stat",
+        "/api/tenants/t1/whatsapp/statusx", "/api/tenants/t1/whatsápp/status", "//api/health",
     ])
     func doesNotNormaliseOddPaths(path: String) {
         guard case .notFound = router.match(method: .get, path: path) else {
