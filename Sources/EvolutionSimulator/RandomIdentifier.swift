@@ -18,9 +18,10 @@ enum RandomIdentifier {
         uuid().uppercased()
     }
 
-    /// An 8-character pairing code of upper-case letters and digits.
+    /// An 8-character pairing code as Baileys makes one (`bytesToCrockford(randomBytes(5))`): 40 random bits in
+    /// its base-32 alphabet of digits and upper-case letters without 0, I, O and U. Evolution passes it on unformatted.
     static func pairingCode() -> String {
-        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTVWXYZ")
         var generator = SystemRandomNumberGenerator()
         return String((0..<8).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }

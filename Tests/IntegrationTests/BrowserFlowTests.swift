@@ -160,6 +160,98 @@ final class BrowserFlowTests {
         try expectACleanConsole(browser)
     }
 
+    // MARK: - Connecting with a phone number (issue #13)
+
+    private static let pairingNumber = "5511987654321"
+    private static let invalidNumberMessage =
+        "Número de telefone inválido. Informe apenas dígitos, com código do país e DDD (de 10 a 15 dígitos, sem +, "
+        + "espaços ou traços)."
+
+    /// Opens the page, clicks "Conectar WhatsApp" and waits for the QR code, under which the number form is.
+    private func openQRView() throws -> WebDriver {
+        let browser = try openPage(token: TestWhatsAppStack.token(for: tenant))
+        try browser.click(browser.waitUntilText("#connect-button", is: "Conectar WhatsApp"))
+        try browser.waitUntilDisplayed("#qr-image")
+        return browser
+    }
+
+    /// Whether `text` is a pairing code as the page shows it: `ABCD-EFGH`.
+    private static func isPairingCode(_ text: String?) -> Bool {
+        text?.range(of: "^[A-Z0-9]{4}-[A-Z0-9]{4}$", options: .regularExpression) != nil
+    }
+
+    @Test func aPhoneConnectsWithAPairingCodeThroughThePage() throws {
+        let browser = try openQRView()
+        // Both ways are offered: the QR code, and the number form under it.
+        #expect(try browser.text(of: browser.element("#pairing-form-heading")) == "Conectar com número de telefone")
+        try browser.type(Self.pairingNumber, into: browser.element("#pairing-number"))
+        try browser.saveScreenshot(named: "08-pairing-number")
+        try browser.click(browser.element("#pairing-submit"))
+
+        // The code in large type, the steps, the number's last four digits; focus on the view's heading.
+        let code = try browser.waitUntilDisplayed("#pairing-code") { Self.isPairingCode(try browser.text(of: $0)) }
+        let firstCode = try browser.text(of: code)
+        let fontSize = try browser.cssValue("font-size", of: code)
+        #expect((Double(fontSize.replacingOccurrences(of: "px", with: "")) ?? 0) >= 32, "\(fontSize)")
+        let steps = try browser.text(of: browser.element("#pairing-view"))
+        for step in ["Aparelhos conectados", "Conectar um aparelho", "Conectar com número de telefone"] {
+            #expect(steps.contains(step), "\(step)")
+        }
+        #expect(try browser.text(of: browser.element("#pairing-number-end")) == "4321")
+        #expect(try browser.activeElement() == browser.element("#pairing-heading"))
+        #expect(try !browser.isDisplayed(browser.element("#qr-view")))
+        #expect(try browser.property("value", of: browser.element("#pairing-number")) as? String == "")
+        try browser.saveScreenshot(named: "09-pairing-code")
+
+        // "Gerar novo código": connect again with the number, a new code.
+        try browser.click(browser.element("#pairing-refresh-button"))
+        try browser.waitUntilDisplayed("#pairing-code") {
+            let text = try browser.text(of: $0)
+            return Self.isPairingCode(text) && text != firstCode
+        }
+
+        // The phone enters the code → "Conectado", found by the status polling (every 3 s).
+        try sim.scan(instance: instance)
+        try browser.waitUntilText("#connected-heading", is: "Conectado", timeoutSeconds: 15)
+        #expect(try browser.text(of: browser.element("#instance-name")) == instance)
+        #expect(try !browser.isDisplayed(browser.element("#pairing-view")))
+
+        try expectACleanConsole(browser)
+        // QR connect, then two with the number (in the body, which nginx never logs); no log holds the number.
+        let statuses = try loggedRequests(route: "connect").compactMap { $0["status"] as? Int }
+        #expect(statuses == [201, 200, 200], "\(statuses)")
+        #expect(!stack.allLogText().contains(Self.pairingNumber))
+        #expect(try !(stack.tenantRowText(tenant) ?? "").contains(Self.pairingNumber))
+    }
+
+    @Test func aNumberWithSignsOrSpacesIsRefusedWithTheServersMessageAndNothingSent() throws {
+        let browser = try openQRView()
+        let field = try browser.element("#pairing-number")
+        try browser.type("+55 (11) 9876", into: field)
+        try browser.click(browser.element("#pairing-submit"))
+
+        try browser.waitUntilText("#alert", is: Self.invalidNumberMessage)
+        #expect(try browser.activeElement() == field)
+        #expect(try browser.attribute("aria-invalid", of: field) == "true")
+        #expect(try browser.text(of: browser.element("#pairing-number-error")) == Self.invalidNumberMessage)
+        #expect(try browser.isDisplayed(browser.element("#qr-image")), "the QR code stays")
+        #expect(try loggedRequests(route: "connect").count == 1, "only the QR code's connect")
+        try browser.saveScreenshot(named: "10-pairing-number-refused")
+
+        // "Voltar ao QR Code" from the pairing view: a valid number, then back.
+        try browser.type(String(repeating: "\u{E003}", count: 15) + Self.pairingNumber, into: field)
+        try browser.click(browser.element("#pairing-submit"))
+        try browser.waitUntilDisplayed("#pairing-code") { Self.isPairingCode(try browser.text(of: $0)) }
+        #expect(try browser.text(of: browser.element("#alert")).isEmpty)
+        try browser.click(browser.element("#pairing-back-button"))
+        try browser.waitUntilDisplayed("#qr-image") {
+            try browser.attribute("src", of: $0)?.hasPrefix("data:image/png;base64,") == true
+        }
+        #expect(try browser.text(of: browser.element("#pairing-number-error")).isEmpty)
+        #expect(try browser.attribute("aria-invalid", of: field) == nil)
+        try expectACleanConsole(browser)
+    }
+
     // MARK: - Errors
 
     @Test func anExpiredTokenShowsTheServersMessage() throws {

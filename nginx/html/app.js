@@ -1,4 +1,5 @@
-// The "Conectar WhatsApp" page: connect → QR code → status polling → "Conectado" → disconnect.
+// The "Conectar WhatsApp" page: connect → QR code (or a pairing code for a phone number) → status polling →
+// "Conectado" → disconnect.
 //
 // It only talks to the three routes of this origin (README, "The web page", lists the calls), with the user's own
 // bearer token. The token lives in memory only (see `session`): never in localStorage or sessionStorage, never in
@@ -18,6 +19,12 @@
   const DEFAULT_RETRY_AFTER_S = 3;
   /** How long to wait when another connect or disconnect of this tenant is running (409 operation_in_progress). */
   const BUSY_RETRY_MS = 2000;
+  /** A phone number as connect takes it: E.164 digits without `+`. Anything else is refused, never cleaned. */
+  const NUMBER_PATTERN = /^[0-9]{10,15}$/;
+  /** The server's message for 400 invalid_number, shown before a call the server would refuse. */
+  const INVALID_NUMBER_MESSAGE =
+    'Número de telefone inválido. Informe apenas dígitos, com código do país e DDD (de 10 a 15 dígitos, sem +, ' +
+    'espaços ou traços).';
 
   const tenantClaim = document.querySelector('meta[name="tenant-claim"]')?.content || 'tenantId';
 
@@ -34,6 +41,7 @@
       checking: $('checking-view'),
       start: $('start-view'),
       qr: $('qr-view'),
+      pairing: $('pairing-view'),
       connected: $('connected-view'),
     },
     headings: {
@@ -41,6 +49,7 @@
       checking: $('checking-heading'),
       start: $('start-heading'),
       qr: $('qr-heading'),
+      pairing: $('pairing-heading'),
       connected: $('connected-heading'),
     },
     tokenForm: $('token-form'),
@@ -50,6 +59,16 @@
     qrPending: $('qr-pending'),
     qrImage: $('qr-image'),
     refreshButton: $('refresh-button'),
+    pairingForm: $('pairing-form'),
+    pairingNumber: $('pairing-number'),
+    pairingNumberError: $('pairing-number-error'),
+    pairingSubmit: $('pairing-submit'),
+    pairingBox: $('pairing-box'),
+    pairingPending: $('pairing-pending'),
+    pairingCode: $('pairing-code'),
+    pairingNumberEnd: $('pairing-number-end'),
+    pairingRefreshButton: $('pairing-refresh-button'),
+    pairingBackButton: $('pairing-back-button'),
     instanceName: $('instance-name'),
     disconnectButton: $('disconnect-button'),
   };
@@ -67,6 +86,9 @@
   let qrShownAt = 0;
   // The epoch of the connect call under way, if any: one connect at a time per view.
   let connectInFlight = null;
+  // The phone number of the pairing view, in memory while that view is shown (never stored, never in the URL).
+  let pairingNumber = null;
+  let pairingCodeShown = false;
 
   // --- Timers ------------------------------------------------------------------------------------------------
 
@@ -114,12 +136,15 @@
     epoch += 1;
     view = name;
     pollFailures = 0;
+    if (name !== 'pairing') pairingNumber = null;
     for (const [key, element] of Object.entries(ui.views)) {
       element.hidden = key !== name;
     }
     ui.tenantLine.hidden = session.tenant === null;
     ui.connectButton.disabled = false;
     ui.refreshButton.disabled = false;
+    ui.pairingSubmit.disabled = false;
+    ui.pairingRefreshButton.disabled = false;
     ui.disconnectButton.disabled = false;
     if (focus === 'heading') {
       ui.headings[name].focus();
@@ -151,6 +176,23 @@
     ui.qrPending.hidden = true;
     ui.qrBox.setAttribute('aria-busy', 'false');
     qrShownAt = Date.now();
+  }
+
+  function showPairingPending() {
+    ui.pairingCode.hidden = true;
+    ui.pairingCode.textContent = '';
+    ui.pairingPending.hidden = false;
+    ui.pairingPending.textContent = 'Gerando código…';
+    ui.pairingBox.setAttribute('aria-busy', 'true');
+    pairingCodeShown = false;
+  }
+
+  function showPairingCode(code) {
+    ui.pairingCode.textContent = code;
+    ui.pairingCode.hidden = false;
+    ui.pairingPending.hidden = true;
+    ui.pairingBox.setAttribute('aria-busy', 'false');
+    pairingCodeShown = true;
   }
 
   function showConnected(instanceName, focus) {
@@ -226,13 +268,17 @@
 
   // --- The API -------------------------------------------------------------------------------------------------
 
-  /** Calls one of the tenant's WhatsApp routes; never throws: status 0 means no answer. */
-  async function callAPI(method, action) {
+  /** Calls one of the tenant's WhatsApp routes (with `json` as its body when given); never throws: status 0 means no
+   *  answer. */
+  async function callAPI(method, action, json) {
     const path = `/api/tenants/${encodeURIComponent(session.tenant)}/whatsapp/${action}`;
+    const headers = { Authorization: `Bearer ${session.token}`, Accept: 'application/json' };
+    if (json !== undefined) headers['Content-Type'] = 'application/json';
     try {
       const response = await fetch(path, {
         method,
-        headers: { Authorization: `Bearer ${session.token}`, Accept: 'application/json' },
+        headers,
+        body: json === undefined ? undefined : JSON.stringify(json),
         cache: 'no-store',
         credentials: 'omit',
         referrerPolicy: 'no-referrer',
@@ -368,6 +414,82 @@
     }
   }
 
+  /** "Gerar código de pareamento": the number as typed (10 to 15 digits), or the reason it is refused. */
+  function submitPairingNumber() {
+    const number = ui.pairingNumber.value;
+    if (!NUMBER_PATTERN.test(number)) {
+      refuseNumber(INVALID_NUMBER_MESSAGE);
+      return;
+    }
+    ui.pairingNumber.removeAttribute('aria-invalid');
+    ui.pairingNumberError.textContent = '';
+    ui.pairingNumber.value = '';
+    startPairing(number);
+  }
+
+  /** Shows why the number was refused, at the top and next to the field, and puts the focus back on it. */
+  function refuseNumber(message) {
+    showError(message);
+    ui.pairingNumberError.textContent = message;
+    ui.pairingNumber.setAttribute('aria-invalid', 'true');
+    ui.pairingNumber.focus();
+  }
+
+  /** The pairing view for `number`: the code in large type once connect answers it, status polling meanwhile. */
+  function startPairing(number) {
+    clearError();
+    announce('Gerando código de pareamento…');
+    show('pairing', { focus: 'heading' });
+    pairingNumber = number;
+    ui.pairingNumberEnd.textContent = number.slice(-4);
+    showPairingPending();
+    requestPairingCode();
+    schedule('poll', QR_POLL_MS, pollStatus);
+  }
+
+  /** Calls connect with the number: a pairing code to show, a 202 to retry after Retry-After, or an answer that ends
+   *  the pairing view. Each call asks Evolution for a new code (the previous one stops working), so the page never
+   *  asks by itself once a code is shown: the person may be typing it. */
+  async function requestPairingCode() {
+    if (connectInFlight === epoch || pairingNumber === null) return;
+    const current = epoch;
+    const number = pairingNumber;
+    connectInFlight = current;
+    ui.pairingRefreshButton.disabled = true;
+    const result = await callAPI('POST', 'connect', { number });
+    if (connectInFlight === current) connectInFlight = null;
+    if (current !== epoch) return;
+    ui.pairingRefreshButton.disabled = false;
+    const code = result.body?.pairingCode;
+    const answered = result.status === 200 || result.status === 201;
+    if (answered && typeof code === 'string' && code) {
+      clearError();
+      showPairingCode(code);
+      announce(`Código de pareamento pronto: ${code}. Digite-o no WhatsApp do celular.`);
+    } else if (result.status === 202 || answered) {
+      if (!pairingCodeShown) showPairingPending();
+      announce('Gerando código de pareamento…');
+      schedule('connect', retryAfterMilliseconds(result, DEFAULT_RETRY_AFTER_S), requestPairingCode);
+    } else if (result.status === 409 && codeOf(result) === 'already_connected') {
+      checkStatus(true);
+    } else if (result.status === 409) {
+      announce(messageOf(result), { visible: true });
+      schedule('connect', BUSY_RETRY_MS, requestPairingCode);
+    } else if (isFatal(result)) {
+      failForGood(result);
+    } else if (result.status === 400 && codeOf(result) === 'invalid_number') {
+      // The server refused the number: back to the QR code and the form, with its reason.
+      startConnecting();
+      refuseNumber(messageOf(result));
+    } else {
+      // Keep the view (and a code already shown): "Gerar novo código" tries again.
+      if (!pairingCodeShown) ui.pairingPending.textContent = 'Não foi possível gerar o código.';
+      ui.pairingBox.setAttribute('aria-busy', 'false');
+      announce('');
+      showError(messageOf(result));
+    }
+  }
+
   /** Every ~40 s while a QR code is shown: the current one (Evolution rotates them, each lives 45 s). */
   function refreshQRCode() {
     if (document.hidden) {
@@ -389,7 +511,7 @@
     if (current !== epoch) return;
     if (result.status === 200 && result.body) {
       pollFailures = 0;
-      if (view === 'qr') clearError();
+      if (view === 'qr' || view === 'pairing') clearError();
       if (result.body.connected === true) {
         if (view === 'connected') {
           schedule('poll', CONNECTED_POLL_MS, pollStatus);
@@ -402,8 +524,13 @@
         announce('A conexão com o WhatsApp foi encerrada. Conecte novamente.', { visible: true });
       } else if (result.body.status === 'not_created') {
         // The instance is gone (disconnected elsewhere, or cleaned up): connect makes a new one.
-        showQRPending();
-        requestQRCode();
+        if (view === 'pairing') {
+          showPairingPending();
+          requestPairingCode();
+        } else {
+          showQRPending();
+          requestQRCode();
+        }
         schedule('poll', QR_POLL_MS, pollStatus);
       } else {
         schedule('poll', QR_POLL_MS, pollStatus);
@@ -452,6 +579,18 @@
     timers.delete('connect');
     requestQRCode();
   });
+  ui.pairingForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submitPairingNumber();
+  });
+  ui.pairingRefreshButton.addEventListener('click', () => {
+    clearTimeout(timers.get('connect'));
+    timers.delete('connect');
+    clearError();
+    showPairingPending();
+    requestPairingCode();
+  });
+  ui.pairingBackButton.addEventListener('click', startConnecting);
   ui.disconnectButton.addEventListener('click', disconnect);
 
   // A new `#token=` link opened in this tab.
@@ -462,7 +601,7 @@
 
   // Back on the page: poll at once, and replace a QR code that may have expired meanwhile.
   document.addEventListener('visibilitychange', () => {
-    if (document.hidden || (view !== 'qr' && view !== 'connected')) return;
+    if (document.hidden || (view !== 'qr' && view !== 'pairing' && view !== 'connected')) return;
     if (view === 'qr' && qrShownAt !== 0 && Date.now() - qrShownAt >= QR_REFRESH_MS) {
       requestQRCode();
     }

@@ -3,14 +3,16 @@
 /// The seam between the flows and the upstream: the product's implementation is ``GuardedEvolution`` (pooled
 /// libcurl clients behind a circuit breaker); unit tests pass an in-memory fake.
 protocol EvolutionAPI: Sendable {
-    /// `POST /instance/create` (see ``EvolutionClient/createInstance(named:)``).
+    /// `POST /instance/create` (see ``EvolutionClient/createInstance(named:number:)``), with `number` when a
+    /// pairing code is wanted for that phone.
     func createInstance(
-        named name: String, deadline: ContinuousClock.Instant
+        named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError)
         -> EvolutionCreatedInstance
-    /// `GET /instance/connect/{name}`: a QR code, pending, or the state when already open.
+    /// `GET /instance/connect/{name}[?number=]`: a QR code (with its pairing code in pairing-code mode), pending, or
+    /// the state when already open. Evolution heeds `number` only on an instance in `close`.
     func connect(
-        instance name: String, deadline: ContinuousClock.Instant
+        instance name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError)
         -> EvolutionConnectResult
     /// `GET /instance/connectionState/{name}`.
@@ -30,4 +32,20 @@ protocol EvolutionAPI: Sendable {
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
     /// The circuit breaker's state, for `/api/ready`: `closed`, `open` or `half_open`.
     var breakerState: String { get }
+}
+
+extension EvolutionAPI {
+    /// `POST /instance/create` for a QR code only (no `number`).
+    func createInstance(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionCreatedInstance {
+        try createInstance(named: name, pairingNumber: nil, deadline: deadline)
+    }
+
+    /// `GET /instance/connect/{name}` without `?number=`.
+    func connect(
+        instance name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionConnectResult {
+        try connect(instance: name, pairingNumber: nil, deadline: deadline)
+    }
 }

@@ -26,24 +26,30 @@ public final class EvolutionClient {
         }
     }
 
-    /// `POST /instance/create` with `{"instanceName", "integration":"WHATSAPP-BAILEYS", "qrcode":true}` (201).
+    /// `POST /instance/create` with `{"instanceName", "integration":"WHATSAPP-BAILEYS", "qrcode":true}` (201), and
+    /// `"number"` (digits only) for a pairing code: the QR object then carries `pairingCode` too.
     ///
     /// 403 `This name "x" is already in use.` is ``EvolutionError/nameInUse`` (Evolution answers it before checking
-    /// the key). The answer's QR code is often `.qrCodePending`: poll ``connect(instance:)`` then.
-    public func createInstance(named name: String) throws(EvolutionError) -> EvolutionCreatedInstance {
-        try createInstance(named: name, webhook: nil)
+    /// the key). The answer's QR code is often `.qrCodePending`: poll ``connect(instance:number:)`` then.
+    public func createInstance(
+        named name: String, number: String? = nil
+    ) throws(EvolutionError)
+        -> EvolutionCreatedInstance
+    {
+        try createInstance(named: name, number: number, webhook: nil)
     }
 
-    /// ``createInstance(named:)`` carrying `webhook` (always with its `events`: Evolution 2.3.x rolls the create back
-    /// without them).
+    /// ``createInstance(named:number:)`` carrying `webhook` (always with its `events`: Evolution 2.3.x rolls the
+    /// create back without them).
     func createInstance(
-        named name: String, webhook: EvolutionWebhook?
+        named name: String, number: String?, webhook: EvolutionWebhook?
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
-        var body: JSONValue = ["instanceName": .string(name), "integration": "WHATSAPP-BAILEYS", "qrcode": true]
-        if let webhook, case .object(var members) = body {
-            members.append(("webhook", webhook.json))
-            body = .object(members)
-        }
+        var members: [(String, JSONValue)] = [
+            ("instanceName", .string(name)), ("integration", "WHATSAPP-BAILEYS"), ("qrcode", true),
+        ]
+        if let number { members.append(("number", .string(number))) }
+        if let webhook { members.append(("webhook", webhook.json)) }
+        let body = JSONValue.object(members)
         let answer = try exchange(.post, "/instance/create", body: body)
         if answer.status == 403, answer.messages.contains(where: { $0.contains("already in use") }) {
             throw .nameInUse
@@ -53,8 +59,13 @@ public final class EvolutionClient {
 
     /// `GET /instance/connect/{name}`: a QR code, `.qrCodePending` (`{"count":0}`), or `.state(.open)` when
     /// already connected. HTTP 200 `{"error":true,…}` is ``EvolutionBadResponse/failureReported(message:)``.
-    public func connect(instance name: String) throws(EvolutionError) -> EvolutionConnectResult {
-        let answer = try exchange(.get, "/instance/connect/" + Self.pathSegment(name))
+    ///
+    /// With `number` (`?number=`, digits only) an instance in `close` starts in pairing-code mode: its QR objects
+    /// carry `pairingCode` (`.pairingCode` while the image is not there yet). Evolution ignores `number` on an
+    /// instance that is already `connecting`.
+    public func connect(instance name: String, number: String? = nil) throws(EvolutionError) -> EvolutionConnectResult {
+        let query = number.map { "?number=" + Self.pathSegment($0) } ?? ""
+        let answer = try exchange(.get, "/instance/connect/" + Self.pathSegment(name) + query)
         return try EvolutionResponseDecoder.connectResult(from: answer.successBody(), field: "$")
     }
 

@@ -20,7 +20,8 @@ enum EvolutionResponseDecoder {
             name: name, instanceID: instanceID, status: status, token: EvolutionInstanceToken(token), qrCode: qrCode)
     }
 
-    /// The answer of connect or restart: the connection-state shape, a QR object, or `{"count":0}`.
+    /// The answer of connect or restart: the connection-state shape, a QR object (with its `pairingCode` in
+    /// pairing-code mode, possibly before its image), or `{"count":0}`.
     static func connectResult(from json: JSONValue, field: String) throws(EvolutionError) -> EvolutionConnectResult {
         _ = try object(json, field)
         if let instance = json["instance"] {
@@ -29,7 +30,10 @@ enum EvolutionResponseDecoder {
         }
         if let count = json["count"], count.integerValue == nil { throw shape(field + ".count") }
         let pairingCode = try optionalString(json["pairingCode"], field + ".pairingCode")
-        guard let base64 = json["base64"], !base64.isNull else { return .qrCodePending }
+        guard let base64 = json["base64"], !base64.isNull else {
+            if let pairingCode, !pairingCode.isEmpty { return .pairingCode(pairingCode) }
+            return .qrCodePending
+        }
         guard let dataURL = base64.stringValue, dataURL.hasPrefix(EvolutionQRCode.pngDataURLPrefix),
             dataURL.utf8.count > EvolutionQRCode.pngDataURLPrefix.utf8.count
         else { throw shape(field + ".base64") }

@@ -26,17 +26,19 @@ final class GuardedEvolution: EvolutionAPI {
     var breakerState: String { breaker.state.rawValue }
 
     func createInstance(
-        named name: String, deadline: ContinuousClock.Instant
+        named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
         try call(.createInstance, deadline) { client throws(EvolutionError) in
-            try client.createInstance(named: name, webhook: webhook)
+            try client.createInstance(named: name, number: pairingNumber?.digits, webhook: webhook)
         }
     }
 
     func connect(
-        instance name: String, deadline: ContinuousClock.Instant
+        instance name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionConnectResult {
-        try call(.connect, deadline) { client throws(EvolutionError) in try client.connect(instance: name) }
+        try call(.connect, deadline) { client throws(EvolutionError) in
+            try client.connect(instance: name, number: pairingNumber?.digits)
+        }
     }
 
     func connectionState(

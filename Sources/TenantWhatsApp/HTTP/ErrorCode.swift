@@ -8,6 +8,8 @@ import HTTPServer
 public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidTenantID = "invalid_tenant_id"
     case invalidBody = "invalid_body"
+    /// Connect's `number` is not 10 to 15 digits (E.164 without `+`).
+    case invalidNumber = "invalid_number"
     case badRequest = "bad_request"
     case missingToken = "missing_token"
     case invalidToken = "invalid_token"
@@ -40,7 +42,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// The HTTP status this code is answered with.
     public var status: HTTPStatus {
         switch self {
-        case .invalidTenantID, .invalidBody, .badRequest: .badRequest
+        case .invalidTenantID, .invalidBody, .invalidNumber, .badRequest: .badRequest
         case .missingToken, .invalidToken, .tokenExpired: .unauthorized
         case .tenantForbidden, .forbidden: .forbidden
         case .tenantNotFound, .instanceNotFound, .notFound: .notFound
@@ -62,6 +64,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .invalidTenantID: "Identificador de tenant inválido."
         case .invalidBody: "Corpo da requisição inválido."
+        case .invalidNumber:
+            "Número de telefone inválido. Informe apenas dígitos, com código do país e DDD (de 10 a 15 dígitos, sem +, "
+                + "espaços ou traços)."
         case .badRequest: "Requisição inválida."
         case .missingToken: "Token de autenticação ausente."
         case .invalidToken: "Token de autenticação inválido."

@@ -3,9 +3,10 @@ import JSON
 import Logging
 import Postgres
 
-/// `POST /api/tenants/{tenantId}/whatsapp/connect`: the tenant's instance and a QR code to scan.
+/// `POST /api/tenants/{tenantId}/whatsapp/connect`: the tenant's instance and a QR code to scan, or with
+/// `{"number":"5511999999999"}` a pairing code to type on that phone as well.
 ///
-/// 201 created, 200 reused or adopted, 202 when Evolution had no QR code ready in time (call again), 409
+/// 201 created, 200 reused or adopted, 202 when Evolution had no code ready in time (call again), 409
 /// `already_connected` or `operation_in_progress`. One connect or disconnect at a time per tenant, across every
 /// process (a lease in PostgreSQL); no database connection is held across an upstream call.
 struct ConnectHandler: RouteHandler {
@@ -15,12 +16,16 @@ struct ConnectHandler: RouteHandler {
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError) -> HTTPResponse {
         let tenant = try dependencies.authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
-        try Self.requireEmptyOrJSONObjectBody(request)
+        let number = try ConnectRequest(request).pairingNumber
+        if let number {
+            // The last four digits at most: the number itself is never logged, nor stored.
+            context.logMetadata["pairingNumber"] = .string(number.description)
+        }
         let flow = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.operationBudget)
         do {
             let outcome = try flow.withinTenantCap(tenant) { () throws(APIError) in
                 try flow.whileHoldingLock(on: tenant) { () throws(APIError) in
-                    try connectInstance(for: tenant, flow: flow)
+                    try connectInstance(for: tenant, number: number, flow: flow)
                 }
             }
             flow.audit(
@@ -40,11 +45,14 @@ struct ConnectHandler: RouteHandler {
         }
     }
 
-    private func connectInstance(for tenant: TenantID, flow: WhatsAppFlow) throws(APIError) -> ConnectOutcome {
+    private func connectInstance(
+        for tenant: TenantID, number: PairingNumber?, flow: WhatsAppFlow
+    ) throws(APIError) -> ConnectOutcome {
         let found = try flow.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
         guard let record = found else { throw APIError(.tenantNotFound) }
         if let name = record.instanceName, let createdAt = record.instanceCreatedAt {
-            if let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
+            // A pushed QR code carries no pairing code: pairing-code mode always asks Evolution.
+            if number == nil, let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
                 return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
             }
             let state = flow.attemptUpstream("connectionState") { evolution, deadline throws(EvolutionError) in
@@ -57,8 +65,9 @@ struct ConnectHandler: RouteHandler {
             case .success(let state):
                 try flow.recordObservedState(state, of: name, for: tenant)
                 try ensureWebhook(of: name, flow: flow)
-                let qrCode = try awaitQRCode(of: name, for: tenant, first: nil, flow: flow)
-                return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
+                let code = try awaitCode(
+                    of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+                return ConnectOutcome(kind: .reused, instanceName: name, code: code, createdAt: createdAt)
             case .failure(.notFound):
                 // Gone upstream (deleted by hand, or by Evolution's DEL_INSTANCE): start again with a new one.
                 break
@@ -66,23 +75,26 @@ struct ConnectHandler: RouteHandler {
                 throw flow.upstreamFailure(error)
             }
         }
-        return try createOrAdoptInstance(for: tenant, flow: flow)
+        return try createOrAdoptInstance(for: tenant, number: number, flow: flow)
     }
 
     /// Creates `tenant_{id}` upstream and stores it; an instance of that name already there is adopted, never
     /// deleted. A create whose name cannot be stored is undone upstream (compensation) and answered 503.
-    private func createOrAdoptInstance(for tenant: TenantID, flow: WhatsAppFlow) throws(APIError) -> ConnectOutcome {
+    private func createOrAdoptInstance(
+        for tenant: TenantID, number: PairingNumber?, flow: WhatsAppFlow
+    ) throws(APIError) -> ConnectOutcome {
         let name = tenant.instanceName
         let created = flow.attemptUpstream("createInstance") { evolution, deadline throws(EvolutionError) in
-            try evolution.createInstance(named: name, deadline: deadline)
+            try evolution.createInstance(named: name, pairingNumber: number, deadline: deadline)
         }
         switch created {
         case .success(let instance):
             let createdAt = try storeCreatedInstance(instance, for: tenant, flow: flow)
-            let qrCode = try awaitQRCode(of: name, for: tenant, first: instance.qrCode, flow: flow)
-            return ConnectOutcome(kind: .created, instanceName: name, qrCode: qrCode, createdAt: createdAt)
+            let code = try awaitCode(
+                of: name, for: tenant, number: number, first: instance.qrCode, running: false, flow: flow)
+            return ConnectOutcome(kind: .created, instanceName: name, code: code, createdAt: createdAt)
         case .failure(.nameInUse):
-            return try adoptInstance(named: name, for: tenant, flow: flow)
+            return try adoptInstance(named: name, for: tenant, number: number, flow: flow)
         case .failure(let error):
             throw flow.upstreamFailure(error)
         }
@@ -117,7 +129,7 @@ struct ConnectHandler: RouteHandler {
 
     /// An instance of our name exists upstream but not in the database: take it over as it is.
     private func adoptInstance(
-        named name: String, for tenant: TenantID, flow: WhatsAppFlow
+        named name: String, for tenant: TenantID, number: PairingNumber?, flow: WhatsAppFlow
     ) throws(APIError) -> ConnectOutcome {
         let state = try flow.upstream("connectionState") { evolution, deadline throws(EvolutionError) in
             try evolution.connectionState(instance: name, deadline: deadline)
@@ -127,8 +139,79 @@ struct ConnectHandler: RouteHandler {
         }
         if state == .open { throw APIError(.alreadyConnected) }
         try ensureWebhook(of: name, flow: flow)
-        let qrCode = try awaitQRCode(of: name, for: tenant, first: nil, flow: flow)
-        return ConnectOutcome(kind: .adopted, instanceName: name, qrCode: qrCode, createdAt: createdAt)
+        let code = try awaitCode(
+            of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+        return ConnectOutcome(kind: .adopted, instanceName: name, code: code, createdAt: createdAt)
+    }
+
+    /// What the instance shows: its QR code (see ``awaitQRCode(of:for:first:flow:)``), or with `number` its pairing
+    /// code (see ``awaitPairingCode(of:for:number:first:running:flow:)``). `running`: the instance was `connecting`.
+    private func awaitCode(
+        of name: String, for tenant: TenantID, number: PairingNumber?, first: EvolutionConnectResult?, running: Bool,
+        flow: WhatsAppFlow
+    ) throws(APIError) -> ConnectOutcome.Code {
+        guard let number else { return .qrCode(try awaitQRCode(of: name, for: tenant, first: first, flow: flow)) }
+        return try awaitPairingCode(of: name, for: tenant, number: number, first: first, running: running, flow: flow)
+    }
+
+    /// Pairing-code mode: `first` when it carries a pairing code, else `GET /instance/connect/{name}?number=` every
+    /// poll interval until an answer carries one or `EVOLUTION_QR_WAIT_MS` passes (nil then: 202). Nil when none
+    /// came in time; 409 when the phone connected meanwhile.
+    ///
+    /// Evolution heeds `number` only on an instance in `close`, and answers a `connecting` one its current QR object:
+    /// that socket may be in QR mode (no pairing code) or pairing another number. A `running` instance, which never
+    /// connected, is therefore logged out first (it goes to `close`, nothing is lost), so the code always comes from
+    /// a socket started for this number. A QR code without a pairing code is not taken: the socket is still the old
+    /// one (Evolution 2.3.6 answers a logout before it ends).
+    private func awaitPairingCode(
+        of name: String, for tenant: TenantID, number: PairingNumber, first: EvolutionConnectResult?, running: Bool,
+        flow: WhatsAppFlow
+    ) throws(APIError) -> ConnectOutcome.Code {
+        if let first, let code = try Self.pairingCode(in: first) { return code }
+        if running {
+            _ = try flow.upstream("logout") { evolution, deadline throws(EvolutionError) in
+                try evolution.logout(instance: name, deadline: deadline)
+            }
+        }
+        let clock = dependencies.clock
+        let interval = dependencies.settings.qrPollInterval
+        let deadline = clock.now() + dependencies.settings.qrWait
+        while true {
+            let answer = try flow.upstream("connect") { evolution, deadline throws(EvolutionError) in
+                try evolution.connect(instance: name, pairingNumber: number, deadline: deadline)
+            }
+            if case .state(.open) = answer {
+                try flow.recordObservedState(.open, of: name, for: tenant)
+                throw APIError(.alreadyConnected)
+            }
+            if let code = try Self.pairingCode(in: answer) { return code }
+            guard clock.now() + interval < deadline else { return .pairing(nil, qrCode: nil) }
+            try Self.stopIfAbandoned(flow)
+            clock.pause(interval)
+        }
+    }
+
+    /// The pairing code an answer carries, with the QR code that came with it; nil when it has none (pending, or a
+    /// QR code of a socket in QR mode). A pairing code that is not 8 letters and digits is 502
+    /// `upstream_bad_response`.
+    private static func pairingCode(in answer: EvolutionConnectResult) throws(APIError) -> ConnectOutcome.Code? {
+        let text: String?
+        let qrCode: EvolutionQRCode?
+        switch answer {
+        case .qrCode(let shown):
+            text = shown.pairingCode
+            qrCode = shown
+        case .pairingCode(let code):
+            text = code
+            qrCode = nil
+        case .qrCodePending, .state:
+            return nil
+        }
+        guard let text else { return nil }
+        guard let code = PairingCode(evolution: text) else {
+            throw APIError(upstream: .badResponse(.unexpectedShape(field: "$.pairingCode")))
+        }
+        return .pairing(code, qrCode: qrCode)
     }
 
     /// The instance's QR code: `first` when it carries one, else asked of `GET /instance/connect` every poll
@@ -196,7 +279,7 @@ struct ConnectHandler: RouteHandler {
         -> EvolutionQRCode?
     {
         let answer = try flow.upstream("connect") { evolution, deadline throws(EvolutionError) in
-            try evolution.connect(instance: name, deadline: deadline)
+            try evolution.connect(instance: name, pairingNumber: nil, deadline: deadline)
         }
         switch answer {
         case .qrCode(let qrCode):
@@ -204,7 +287,7 @@ struct ConnectHandler: RouteHandler {
         case .state(.open):
             try flow.recordObservedState(.open, of: name, for: tenant)
             throw APIError(.alreadyConnected)
-        case .qrCodePending, .state:
+        case .qrCodePending, .pairingCode, .state:
             return nil
         }
     }
@@ -226,14 +309,5 @@ struct ConnectHandler: RouteHandler {
         try flow.upstream("ensureWebhook") { evolution, deadline throws(EvolutionError) in
             try evolution.ensureWebhook(instance: name, deadline: deadline)
         }
-    }
-
-    /// The body of connect is optional; when present it must be a JSON object (415 / 400 otherwise).
-    private static func requireEmptyOrJSONObjectBody(_ request: HTTPRequest) throws(APIError) {
-        guard !request.body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return }
-        let mediaType = request.headers["content-type"]?.split(separator: ";").first
-            .map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-        guard mediaType == "application/json" else { throw APIError(.unsupportedMediaType) }
-        guard case .object = try? JSONParser().parse(request.body) else { throw APIError(.invalidBody) }
     }
 }

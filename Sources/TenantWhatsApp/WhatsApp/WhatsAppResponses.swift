@@ -7,36 +7,51 @@ enum WhatsAppResponses {
     static let reusedMessage = "Instância WhatsApp existente. Escaneie o QR Code para conectar."
     static let qrPendingMessage =
         "Instância WhatsApp pronta, mas o QR Code ainda não foi gerado. Chame connect novamente em alguns segundos."
+    static let pairingCreatedMessage =
+        "Instância WhatsApp criada com sucesso. Digite o código de pareamento no WhatsApp do celular para conectar."
+    static let pairingReusedMessage =
+        "Instância WhatsApp existente. Digite o código de pareamento no WhatsApp do celular para conectar."
+    static let pairingPendingMessage =
+        "Instância WhatsApp pronta, mas o código de pareamento ainda não foi gerado. Chame connect novamente em alguns "
+        + "segundos."
     static let disconnectedMessage = "WhatsApp desconectado com sucesso."
     /// Seconds a client should wait before calling connect again when the QR code was not ready (202).
     static let qrRetryAfterSeconds = 3
 
     /// Connect's answer: 201 created, 200 reused or adopted; 202 with `qrcode: null` and `Retry-After` when no QR
-    /// code was ready.
+    /// code was ready. In pairing-code mode it adds `pairingCode` (`ABCD-EFGH`; null in a 202) after `qrcode`, which
+    /// may be null.
     static func connected(_ outcome: ConnectOutcome, tenant: TenantID) -> HTTPResponse {
         let status: HTTPStatus
         let message: String
         var headers = HTTPHeaders()
-        if outcome.qrCode == nil {
+        if outcome.isPending {
             status = HTTPStatus(code: 202, reason: "Accepted")
-            message = qrPendingMessage
+            message = outcome.pairing ? pairingPendingMessage : qrPendingMessage
             headers.add(name: "Retry-After", value: String(qrRetryAfterSeconds))
         } else if outcome.kind == .created {
             status = .created
-            message = createdMessage
+            message = outcome.pairing ? pairingCreatedMessage : createdMessage
         } else {
             status = .ok
-            message = reusedMessage
+            message = outcome.pairing ? pairingReusedMessage : reusedMessage
         }
-        let body: JSONValue = [
-            "success": true, "instanceName": .string(outcome.instanceName),
-            "qrcode": .string(orNull: outcome.qrCode?.pngDataURL), "message": .string(message),
-            "data": [
-                "tenantId": .string(tenant.rawValue), "instanceName": .string(outcome.instanceName),
-                "createdAt": .string(outcome.createdAt),
-            ],
+        var members: [(String, JSONValue)] = [
+            ("success", true), ("instanceName", .string(outcome.instanceName)),
+            ("qrcode", .string(orNull: outcome.isPending ? nil : outcome.qrCode?.pngDataURL)),
         ]
-        return .json(status, body, headers: headers)
+        if outcome.pairing { members.append(("pairingCode", .string(orNull: outcome.pairingCode?.formatted))) }
+        members += [
+            ("message", .string(message)),
+            (
+                "data",
+                [
+                    "tenantId": .string(tenant.rawValue), "instanceName": .string(outcome.instanceName),
+                    "createdAt": .string(outcome.createdAt),
+                ]
+            ),
+        ]
+        return .json(status, .object(members), headers: headers)
     }
 
     /// Status's answer for an instance Evolution knows.

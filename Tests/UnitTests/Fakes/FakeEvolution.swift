@@ -13,6 +13,10 @@ final class FakeEvolution: EvolutionAPI {
         case connectionState(String)
         case logout(String)
         case deleteInstance(String)
+        /// `POST /instance/create` with `number` (pairing-code mode): the name and the digits.
+        case createInstanceForPairing(String, number: String)
+        /// `GET /instance/connect/{name}?number=`: the name and the digits.
+        case connectForPairing(String, number: String)
 
         var description: String {
             switch self {
@@ -21,6 +25,8 @@ final class FakeEvolution: EvolutionAPI {
             case .connectionState(let name): "connectionState(\(name))"
             case .logout(let name): "logout(\(name))"
             case .deleteInstance(let name): "deleteInstance(\(name))"
+            case .createInstanceForPairing(let name, let number): "createInstance(\(name), number: \(number))"
+            case .connectForPairing(let name, let number): "connect(\(name), number: \(number))"
             }
         }
     }
@@ -110,15 +116,17 @@ final class FakeEvolution: EvolutionAPI {
     }
 
     func createInstance(
-        named name: String, deadline: ContinuousClock.Instant
+        named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
-        try answer(.createInstance(name), deadline: deadline, from: \.creates)
+        let call = pairingNumber.map { Call.createInstanceForPairing(name, number: $0.digits) } ?? .createInstance(name)
+        return try answer(call, deadline: deadline, from: \.creates)
     }
 
     func connect(
-        instance name: String, deadline: ContinuousClock.Instant
+        instance name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionConnectResult {
-        try answer(.connect(name), deadline: deadline, from: \.connects)
+        let call = pairingNumber.map { Call.connectForPairing(name, number: $0.digits) } ?? .connect(name)
+        return try answer(call, deadline: deadline, from: \.connects)
     }
 
     func connectionState(
