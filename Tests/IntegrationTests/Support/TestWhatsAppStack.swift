@@ -47,10 +47,11 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// pointed at `sim` with its key, and one nginx in front of all of them.
     ///
     /// `environment` is added to each responder's (and wins): `EVOLUTION_API_URL` at a closed port, a wrong
-    /// `EVOLUTION_API_KEY`, another `EVOLUTION_TIMEOUT_MS`…
+    /// `EVOLUTION_API_KEY`, another `EVOLUTION_TIMEOUT_MS`… `nginxEnvironment` is added to ``nginxEnvironment``
+    /// (and wins) when nginx is rendered: `TW_NGINX_RATE` and the like for heavier load.
     static func start(
         sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4, maxRequests: Int? = nil,
-        webhooks: Bool = false, environment: [String: String] = [:]
+        webhooks: Bool = false, environment: [String: String] = [:], nginxEnvironment extraNginx: [String: String] = [:]
     ) throws -> TestWhatsAppStack {
         let databaseURL = try TestPostgres.shared.createDatabase("\(label)_\(UInt32.random(in: 0...UInt32.max))")
         let databaseName = try Self.databaseName(in: databaseURL)
@@ -76,8 +77,8 @@ final class TestWhatsAppStack: @unchecked Sendable {
                         name: "fcgi\(index)"))
             }
             let nginx = try TestNginx.start(
-                in: directory, socketPaths: responders.map(\.socketPath), environment: Self.nginxEnvironment,
-                port: nginxPort)
+                in: directory, socketPaths: responders.map(\.socketPath),
+                environment: Self.nginxEnvironment.merging(extraNginx) { $1 }, port: nginxPort)
             return TestWhatsAppStack(
                 sim: sim, directory: directory, databaseURL: databaseURL, databaseName: databaseName,
                 responderEnvironment: responderEnvironment, responders: responders, nginx: nginx)
