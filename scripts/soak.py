@@ -1,0 +1,666 @@
+"""The driver of scripts/soak (run it through scripts/soak, which starts the stack it drives).
+
+    soak.py ports COUNT        COUNT free loopback TCP ports
+    soak.py run --state DIR --base URL --sim URL --responder BIN --socket PATH --psql "PSQL ARGS" [options]
+
+`run` starts the responder itself (spawn-fcgi on --socket, as scripts/run does) with a small TCP relay between it and
+evolution-sim (the relay injects connection resets), then, for --duration seconds: --workers threads make random
+connect/status/disconnect calls for --tenants tenants through nginx (and sometimes scan a QR code on the simulator);
+a fault thread injects random faults until at least --faults were applied; a chaos thread terminates PostgreSQL's
+backends --pg-kills times and kills the responder once with SIGKILL (then starts it again the same way). Then it
+stops the faults, waits for the operation leases to lapse, runs `tenant-whatsapp reconcile` once and checks that
+every instance upstream named tenant_* is stored for its tenant and every stored name exists upstream. Every answer
+is checked: never a 500, always JSON, the error envelope on every error. Prints the counts; exit 1 on a violation.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import selectors
+import shlex
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import jwt  # PyJWT, pinned in scripts/requirements-test.txt
+
+# Never a proxy: everything is on loopback.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+# Fault kinds: what each one is, and how it is made. "sim" kinds are evolution-sim faults (POST /_sim/faults);
+# "relay" kinds are made by the relay in front of the simulator.
+FAULT_KINDS = {
+    "500": "evolution-sim: HTTP 500 with Evolution's error envelope",
+    "error_true": 'evolution-sim: HTTP 200 {"error":true,"message":"[object Object]"}',
+    "cut": "evolution-sim: headers announce a body, the connection closes mid-body",
+    "delay": "evolution-sim: the normal answer (the operation happens) after a delay past EVOLUTION_TIMEOUT_MS",
+    "html502": "evolution-sim: an HTML 502 page, as a proxy in front of Evolution sends",
+    "invalid": "evolution-sim: no HTTP answer at all (its nginx answers its own HTML 502)",
+    "reset": "relay: the request never reaches the simulator, the connection is reset (RST)",
+    "lost_answer": "relay: the request reaches the simulator (the operation happens), the answer is lost (RST)",
+}
+# The Evolution routes the responder calls while answering (not webhookSet: only when an instance's webhook differs;
+# not fetchInstances: reconcile's), weighted; "*" is any route.
+FAULT_ROUTES = [("*", 4), ("create", 2), ("connect", 2), ("connectionState", 2), ("delete", 2), ("webhookFind", 1)]
+OPERATIONS = [("status", 45), ("connect", 35), ("disconnect", 20)]
+# Answers of the WhatsApp routes that are not errors.
+STATES = {"open", "connecting", "close", "not_created"}
+REQUEST_TIMEOUT_S = 90  # above nginx's 60 s fastcgi_read_timeout: nginx always answers first
+
+
+def log(message):
+    print(f"soak: {message}", file=sys.stderr, flush=True)
+
+
+def weighted(rng, choices):
+    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+
+
+def http(method, url, headers=None, body=None, timeout=REQUEST_TIMEOUT_S):
+    """(status, headers, body bytes); status 0 when no HTTP answer came (refused, reset, timed out)."""
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with OPENER.open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+    except (urllib.error.URLError, OSError) as error:
+        return 0, {}, str(error).encode()
+
+
+def cmd_ports(count):
+    """COUNT free loopback TCP ports (bound together, so they differ; released before use: a small race)."""
+    sockets = []
+    for _ in range(int(count)):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        sockets.append(s)
+    print(" ".join(str(s.getsockname()[1]) for s in sockets))
+
+
+# --- The relay: a TCP pipe to the simulator that can reset connections ---------------------------------------
+
+
+class Relay:
+    """Listens on a free loopback port and pipes each connection to the simulator's port. An armed fault applies to
+    the next request any connection sends (libcurl sends a request only when the connection is idle, so the first
+    bytes read after an answer start a request): `reset` drops it and resets the connection; `lost_answer` passes it
+    on and resets the connection when the answer starts."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(512)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.armed = collections.deque()
+        self.applied = collections.Counter()
+        self.closing = False
+        threading.Thread(target=self.accept, daemon=True, name="relay").start()
+
+    def arm(self, kind):
+        with self.lock:
+            self.armed.append(kind)
+
+    def disarm(self):
+        """Forgets the armed faults; returns how many of each were still armed."""
+        with self.lock:
+            left = collections.Counter(self.armed)
+            self.armed.clear()
+            return left
+
+    def take(self):
+        with self.lock:
+            if not self.armed:
+                return None
+            kind = self.armed.popleft()
+            self.applied[kind] += 1
+            return kind
+
+    def accept(self):
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.pipe, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def reset(sock):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        sock.close()
+
+    def pipe(self, client):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            self.reset(client)
+            return
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        lose_answer = False
+        try:
+            while True:
+                for key, _ in selector.select():
+                    source, target = key.fileobj, key.data
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    if source is client and not lose_answer:
+                        fault = self.take()
+                        if fault == "reset":
+                            self.reset(client)
+                            return
+                        lose_answer = fault == "lost_answer"
+                    elif source is upstream and lose_answer:
+                        self.reset(client)
+                        return
+                    target.sendall(data)
+        except OSError:
+            return
+        finally:
+            selector.close()
+            for sock in (client, upstream):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closing = True
+        self.listener.close()
+
+
+# --- The soak -----------------------------------------------------------------------------------------------
+
+
+class Soak:
+    def __init__(self, options):
+        self.o = options
+        self.rng = random.Random(options.seed)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.tenants = [f"soak-{i:02d}" for i in range(options.tenants)]
+        secret = os.environ["JWT_SECRET"]
+        now = int(time.time())
+        self.tokens = {t: jwt.encode({"sub": "soak", "tenantId": t, "iat": now, "exp": now + 86400}, secret,
+                                     algorithm="HS256") for t in self.tenants}
+        self.psql = shlex.split(options.psql)
+        self.api_key = os.environ["EVOLUTION_API_KEY"]
+        # Counts.
+        self.answers = collections.Counter()       # (route, status, code) → n
+        self.violations = collections.Counter()    # kind → n
+        self.examples = collections.defaultdict(list)  # kind → a few descriptions
+        self.scans = collections.Counter()         # simulator status → n
+        self.injected = collections.Counter()      # fault kind → n
+        self.pg_runs = 0
+        self.pg_backends = 0
+        self.kills = 0
+        self.down_seconds = 0.0
+        self.kill_window_answers = collections.Counter()
+        self.responder = None
+        self.interrupted = False
+        self.calling = False  # while the calls run, Ctrl-C stops them; otherwise it interrupts at once
+
+    def interrupt(self, *_):
+        """SIGINT (Ctrl-C reaches every process of the group, the simulator too): stop, and say so at the end."""
+        self.interrupted = True
+        self.stop.set()
+        if not self.calling:
+            raise KeyboardInterrupt
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def violation(self, kind, description):
+        with self.lock:
+            self.violations[kind] += 1
+            if len(self.examples[kind]) < 5:
+                self.examples[kind].append(description)
+
+    def sql(self, query):
+        result = subprocess.run(self.psql + ["-tA", "-c", query], capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def sim(self, method, path, body=None):
+        status, _, data = http(method, f"{self.o.sim}{path}", body=body, timeout=30)
+        return status, data
+
+    # --- the responder ---------------------------------------------------------------------------------------
+
+    def responder_env(self):
+        env = dict(os.environ)
+        env["EVOLUTION_API_URL"] = f"http://127.0.0.1:{self.relay.port}"
+        env["LOG_FILE"] = os.path.join(self.o.state, "responder.log")
+        return env
+
+    def start_responder(self):
+        """spawn-fcgi -n makes the socket and execs the responder in its own place: the pid is the responder's."""
+        err = open(os.path.join(self.o.state, "responder.err"), "a")
+        self.responder = subprocess.Popen(
+            ["spawn-fcgi", "-n", "-s", self.o.socket, "-M", "0660", "--", self.o.responder, "serve",
+             "--max-requests", "256"], env=self.responder_env(), stdout=err, stderr=err)
+        err.close()
+        with open(os.path.join(self.o.state, "responder.pid"), "w") as file:
+            file.write(f"{self.responder.pid}\n")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.responder.poll() is not None:
+                raise RuntimeError(f"the responder exited with {self.responder.returncode}; see {self.o.state}")
+            status, _, _ = http("GET", f"{self.o.base}/api/health", timeout=2)
+            if status == 200:
+                return
+            time.sleep(0.1)  # polling the health route
+        raise RuntimeError("the responder did not answer /api/health within 30 s")
+
+    def stop_responder(self):
+        process = self.responder
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    # --- checking one answer ---------------------------------------------------------------------------------
+
+    def check(self, route, tenant, status, headers, body):
+        """Counts the answer and any violation; returns the parsed body (or None)."""
+        code = ""
+        document = None
+        where = f"{route} {tenant} → {status}"
+        if status == 0:
+            self.violation("no_answer", f"{where}: {body[:200]!r}")
+        else:
+            content_type = headers.get("Content-Type", "") if headers else ""
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = None
+            if not content_type.startswith("application/json") or not isinstance(document, dict):
+                self.violation("not_json", f"{where}: {content_type!r} {body[:200]!r}")
+                document = None
+            elif status >= 400:
+                code = document.get("error") if isinstance(document.get("error"), str) else "?"
+                if (document.get("success") is not False or not isinstance(document.get("error"), str)
+                        or not isinstance(document.get("message"), str) or not document.get("message")
+                        or not isinstance(document.get("requestId"), str)
+                        or document.get("requestId") != headers.get("X-Request-Id")):
+                    self.violation("not_envelope", f"{where}: {body[:200]!r}")
+            elif not self.success_shape(route, tenant, status, document):
+                self.violation("bad_success", f"{where}: {body[:300]!r}")
+            if status == 500:
+                self.violation("status_500", f"{where}: {body[:200]!r}")
+        with self.lock:
+            self.answers[(route, status, code)] += 1
+        return document
+
+    @staticmethod
+    def success_shape(route, tenant, status, document):
+        instance = f"tenant_{tenant}"
+        if route == "connect":
+            return (status in (200, 201, 202) and document.get("success") is True
+                    and document.get("instanceName") == instance)
+        if route == "status":
+            return (status == 200 and document.get("status") in STATES
+                    and document.get("connected") is (document.get("status") == "open")
+                    and document.get("instanceName") in (instance, None)
+                    and (document.get("instanceName") is None) == (document.get("status") == "not_created"))
+        if route == "disconnect":
+            return status == 200 and document.get("success") is True
+        return True
+
+    # --- the threads -----------------------------------------------------------------------------------------
+
+    def worker(self, index):
+        rng = random.Random(f"{self.o.seed}-worker-{index}")
+        while not self.stop.is_set():
+            tenant = rng.choice(self.tenants)
+            operation = weighted(rng, OPERATIONS)
+            url = f"{self.o.base}/api/tenants/{tenant}/whatsapp/{operation}"
+            auth = {"Authorization": f"Bearer {self.tokens[tenant]}"}
+            method = {"status": "GET", "connect": "POST", "disconnect": "DELETE"}[operation]
+            status, headers, body = http(method, url, auth)
+            document = self.check(operation, tenant, status, headers, body)
+            if self.responder_down.is_set():
+                with self.lock:
+                    self.kill_window_answers[(status, (document or {}).get("error", ""))] += 1
+            if operation == "connect" and status in (200, 201, 202) and rng.random() < 0.4:
+                # The phone scans the QR code (the simulator's control API, not through the relay).
+                scan_status, _ = self.sim("POST", f"/_sim/instances/tenant_{tenant}/scan", {})
+                with self.lock:
+                    self.scans[scan_status] += 1
+
+    def fault_spec(self, rng, kind):
+        route = weighted(rng, FAULT_ROUTES)
+        spec = {"route": route, "times": 1}
+        if route not in ("*", "create") and rng.random() < 0.3:
+            spec["instance"] = f"tenant_{rng.choice(self.tenants)}"
+        timeout_ms = int(os.environ["EVOLUTION_TIMEOUT_MS"])
+        spec.update({
+            "500": {"kind": "status", "status": 500},
+            "error_true": {"kind": "status", "status": 200, "body": {"error": True, "message": "[object Object]"}},
+            "cut": {"kind": "truncate", "status": 200, "sizeBytes": 4096},
+            "delay": {"kind": "passthrough", "delayMs": rng.randint(timeout_ms + 200, timeout_ms * 3)},
+            "html502": {"kind": "html", "status": 502},
+            "invalid": {"kind": "invalid"},
+        }[kind])
+        return spec
+
+    @staticmethod
+    def kind_of(listed):
+        """The soak's kind of a fault as GET /_sim/faults lists it."""
+        return {"truncate": "cut", "passthrough": "delay", "html": "html502", "invalid": "invalid"}.get(
+            listed["kind"], "500" if listed.get("status") == 500 else "error_true")
+
+    def pending_faults(self):
+        status, data = self.sim("GET", "/_sim/faults")
+        if status != 200:
+            raise RuntimeError(f"GET /_sim/faults answered {status}")
+        pending = collections.Counter()
+        for fault in json.loads(data)["faults"]:
+            pending[self.kind_of(fault)] += fault["remaining"]
+        with self.relay.lock:
+            pending.update(self.relay.armed)
+        return pending
+
+    def faults(self):
+        """Injects faults at a steady pace over the first 70 % of the run, then more while fewer than --faults were
+        applied (a fault waits in the simulator until a call it matches comes)."""
+        rng = random.Random(f"{self.o.seed}-faults")
+        interval = self.o.duration * 0.7 / max(1, self.o.faults)
+        kinds = list(FAULT_KINDS)
+        # Every kind at least once, in a random order, then random ones.
+        plan = kinds[:]
+        rng.shuffle(plan)
+        while not self.stop.wait(interval):
+            pending = sum(self.pending_faults().values())
+            applied = sum(self.injected.values()) - pending
+            if applied >= self.o.faults and not plan:
+                continue
+            if pending > 20:
+                continue  # enough waiting for a matching call
+            kind = plan.pop() if plan else rng.choice(kinds)
+            if kind in ("reset", "lost_answer"):
+                self.relay.arm(kind)
+            else:
+                status, data = self.sim("POST", "/_sim/faults", self.fault_spec(rng, kind))
+                if status != 201:
+                    raise RuntimeError(f"POST /_sim/faults answered {status}: {data[:200]!r}")
+            with self.lock:
+                self.injected[kind] += 1
+
+    def chaos(self):
+        """PostgreSQL backend terminations spread over the run, and one kill -9 of the responder halfway."""
+        events = [(self.o.duration * (i + 1) / (self.o.pg_kills + 1), "pg") for i in range(self.o.pg_kills)]
+        events.append((self.o.duration * 0.5 + 1.7, "kill"))
+        events.sort()
+        for at, event in events:
+            if self.stop.wait(max(0.0, self.started + at - time.monotonic())):
+                return
+            if event == "pg":
+                count = self.sql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity"
+                                 " WHERE datname = 'tenant_whatsapp' AND pid <> pg_backend_pid()) AS t WHERE done")
+                with self.lock:
+                    self.pg_runs += 1
+                    self.pg_backends += int(count)
+                log(f"terminated {count} PostgreSQL backends")
+            else:
+                down = time.monotonic()
+                self.responder_down.set()
+                os.kill(self.responder.pid, signal.SIGKILL)
+                self.responder.wait()
+                self.kills += 1
+                log(f"killed the responder (pid {self.responder.pid}) with SIGKILL; starting it again")
+                self.start_responder()
+                self.responder_down.clear()
+                self.down_seconds = time.monotonic() - down
+                log(f"the responder (pid {self.responder.pid}) answers again after {self.down_seconds:.1f} s")
+
+    # --- the run ---------------------------------------------------------------------------------------------
+
+    def run(self):
+        o = self.o
+        self.sql("INSERT INTO tenants (id) SELECT unnest(ARRAY[%s])" % ",".join(f"'{t}'" for t in self.tenants))
+        sim_port = int(o.sim.rsplit(":", 1)[1])
+        self.relay = Relay(sim_port)
+        self.responder_down = threading.Event()
+        self.start_responder()
+        log(f"seed {o.seed}: {o.tenants} tenants, {o.workers} workers, {o.duration} s, at least {o.faults} faults,"
+            f" {o.pg_kills} PostgreSQL terminations, one kill -9")
+        self.started = time.monotonic()
+        errors = []
+
+        def guarded(target, *args):
+            def run():
+                try:
+                    target(*args)
+                except Exception as error:  # a broken soak thread fails the soak
+                    errors.append(f"{target.__name__}: {error!r}")
+                    self.stop.set()
+            return threading.Thread(target=run, daemon=True, name=target.__name__)
+
+        threads = [guarded(self.worker, i) for i in range(o.workers)]
+        threads += [guarded(self.faults), guarded(self.chaos)]
+        self.calling = True
+        for thread in threads:
+            thread.start()
+        self.stop.wait(o.duration)
+        self.stop.set()
+        log("stopping the calls: waiting for those in flight")
+        for thread in threads:
+            thread.join()
+        self.calling = False
+        if self.interrupted:
+            raise KeyboardInterrupt
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        if self.responder.poll() is not None:
+            raise RuntimeError(f"the responder exited with {self.responder.returncode} during the soak")
+
+        # No call in flight: the pending faults are exact; then none is left.
+        pending = self.pending_faults()
+        self.sim("DELETE", "/_sim/faults")
+        self.relay.disarm()
+        self.applied = self.injected - pending
+        self.pending = pending
+
+        # Evolution's pushes still queued in the simulator land before reconcile reads anything: a late one must not
+        # change PostgreSQL between reconcile and the comparison.
+        log("waiting for the simulator's webhook deliveries to finish")
+        deadline = time.monotonic() + 120
+        while True:
+            status, data = self.sim("GET", "/_sim/deliveries")
+            if status != 200:
+                raise RuntimeError(f"GET /_sim/deliveries answered {status}")
+            if not any(d.get("outcome") in ("pending", "retrying") for d in json.loads(data)["deliveries"]):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("webhook deliveries still queued 120 s after the last call")
+            time.sleep(0.2)  # polling the simulator's delivery log
+
+        # A lease left by the killed responder, or by a request that just ended, runs out on its own.
+        log("waiting for the operation leases to lapse")
+        deadline = time.monotonic() + 120
+        while self.sql("SELECT count(*) FROM tenants WHERE operation_expires_at > now()") != "0":
+            if time.monotonic() > deadline:
+                raise RuntimeError("operation leases still held 120 s after the last call")
+            time.sleep(0.5)  # polling PostgreSQL's clock
+
+        log("running tenant-whatsapp reconcile")
+        env = self.responder_env()
+        env["LOG_FILE"] = os.path.join(o.state, "reconcile.log")
+        result = subprocess.run([o.responder, "reconcile", "--json"], env=env, capture_output=True, text=True,
+                                timeout=300)
+        with open(os.path.join(o.state, "reconcile.out"), "w") as file:
+            file.write(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise RuntimeError(f"reconcile exited {result.returncode}: {result.stderr.strip()[:500]}")
+        self.reconcile = json.loads(result.stdout)
+
+        self.compare()
+        self.access_log()
+        self.responder_log()
+        return self.report()
+
+    def compare(self):
+        status, _, data = http("GET", f"{self.o.sim}/instance/fetchInstances", {"apikey": self.api_key}, timeout=30)
+        if status != 200:
+            raise RuntimeError(f"fetchInstances answered {status}")
+        upstream = {row["name"] for row in json.loads(data) if row["name"].startswith("tenant_")}
+        stored = {}
+        for line in self.sql("SELECT id, whatsapp_instance_name FROM tenants"
+                             " WHERE whatsapp_instance_name IS NOT NULL").splitlines():
+            tenant, name = line.split("|", 1)
+            stored[tenant] = name
+        self.upstream_count, self.stored_count = len(upstream), len(stored)
+        for name in sorted(upstream):
+            tenant = name[len("tenant_"):]
+            if stored.get(tenant) != name:
+                self.violation("disagreement", f"{name} is upstream but tenant {tenant} stores {stored.get(tenant)}")
+        for tenant, name in sorted(stored.items()):
+            if name != f"tenant_{tenant}":
+                self.violation("disagreement", f"tenant {tenant} stores {name}, not tenant_{tenant}")
+            elif name not in upstream:
+                self.violation("disagreement", f"tenant {tenant} stores {name}, which Evolution does not know")
+        self.open_count = int(self.sql("SELECT count(*) FROM tenants WHERE whatsapp_status = 'open'"
+                                       " AND whatsapp_instance_name IS NOT NULL"))
+
+    def access_log(self):
+        """Every answer nginx gave, from its access log (the simulator's webhook deliveries included)."""
+        self.nginx_statuses = collections.Counter()
+        with open(os.path.join(self.o.state, "nginx", "access.log")) as file:
+            for line in file:
+                entry = json.loads(line)
+                path = entry["uri"].split("?")[0]
+                route = "webhook" if path == "/api/evolution/webhook" else path.rsplit("/", 1)[-1]
+                self.nginx_statuses[(route, entry["status"])] += 1
+                if entry["status"] == 500:
+                    self.violation("status_500", f"nginx access log: {line.strip()[:300]}")
+
+    def responder_log(self):
+        """How many stored names Evolution's remove.instance pushes cleared (the responder's log lines)."""
+        self.removals = collections.Counter()
+        with open(os.path.join(self.o.state, "responder.log")) as file:
+            for line in file:
+                if '"remove.instance"' in line:
+                    self.removals[json.loads(line).get("applied") in (True, "true")] += 1
+
+    def report(self):
+        o = self.o
+        lines = []
+        total = sum(self.answers.values())
+        lines.append(f"scripts/soak, seed {o.seed}, {o.build}: {o.tenants} tenants, {o.workers} workers, "
+                     f"{o.duration} s")
+        lines.append("")
+        lines.append(f"calls through nginx: {total} ({total / o.duration:.0f}/s)")
+        lines.append(f"  {'route':<11} {'status':>6}  {'error':<24} {'count':>7}")
+        for (route, status, code), count in sorted(self.answers.items(), key=lambda i: (i[0][0], i[0][1], i[0][2])):
+            lines.append(f"  {route:<11} {status:>6}  {code or '-':<24} {count:>7}")
+        lines.append("QR scans on the simulator: " + ", ".join(f"{s}×{n}" for s, n in sorted(self.scans.items())))
+        webhooks = {s: n for (r, s), n in self.nginx_statuses.items() if r == "webhook"}
+        lines.append("webhook deliveries answered by nginx: "
+                     + (", ".join(f"{s}×{n}" for s, n in sorted(webhooks.items())) or "none"))
+        lines.append(f"  of which remove.instance: {sum(self.removals.values())}, "
+                     f"{self.removals[True]} clearing a stored name")
+        lines.append("")
+        lines.append(f"faults applied: {sum(self.applied.values())} (injected {sum(self.injected.values())}, "
+                     f"never matched {sum(self.pending.values())})")
+        for kind, what in FAULT_KINDS.items():
+            lines.append(f"  {kind:<12} {self.applied[kind]:>5}  {what}")
+        lines.append(f"PostgreSQL backend terminations: {self.pg_runs} (backends terminated: {self.pg_backends})")
+        window = ", ".join(f"{s} {c or '-'}×{n}" for (s, c), n in sorted(self.kill_window_answers.items()))
+        lines.append(f"responder kill -9: {self.kills}, started again the same way, answering after "
+                     f"{self.down_seconds:.2f} s (answers meanwhile: {window or 'none'})")
+        totals = self.reconcile.get("totals", {})
+        lines.append("reconcile (once): " + ", ".join(f"{n} {k}" for k, n in totals.items()))
+        lines.append(f"afterwards: {self.upstream_count} tenant_* instances upstream, {self.stored_count} stored "
+                     f"({self.open_count} open)")
+        lines.append("")
+        checks = [("disagreements (Evolution vs PostgreSQL)", "disagreement"), ("500 answers", "status_500"),
+                  ("answers not JSON", "not_json"), ("errors not in the envelope", "not_envelope"),
+                  ("successes of the wrong shape", "bad_success"), ("calls without an HTTP answer", "no_answer")]
+        for label, kind in checks:
+            lines.append(f"{label}: {self.violations[kind]}")
+        failed = sum(self.violations.values()) > 0
+        if sum(self.applied.values()) < o.faults:
+            lines.append(f"FEWER faults applied than --faults {o.faults}")
+            failed = True
+        if self.kills != 1:
+            lines.append("the responder was not killed")
+            failed = True
+        lines.append("FAIL" if failed else "PASS")
+        print("\n".join(lines), flush=True)
+        for kind, examples in self.examples.items():
+            for example in examples:
+                log(f"{kind}: {example}")
+        return 1 if failed else 0
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "ports":
+        cmd_ports(sys.argv[2])
+        return 0
+    parser = argparse.ArgumentParser(prog="soak.py run")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--sim", required=True)
+    parser.add_argument("--responder", required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--psql", required=True)
+    parser.add_argument("--build", default="")
+    parser.add_argument("--duration", type=int, default=120)
+    parser.add_argument("--tenants", type=int, default=20)
+    parser.add_argument("--faults", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--pg-kills", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=None)
+    options = parser.parse_args()
+    if options.seed is None:
+        options.seed = random.SystemRandom().randrange(1_000_000)
+    if options.duration < 10 or options.tenants < 1 or options.workers < 1:
+        parser.error("--duration must be at least 10, --tenants and --workers at least 1")
+    soak = Soak(options)
+    signal.signal(signal.SIGINT, soak.interrupt)
+    signal.signal(signal.SIGTERM, soak.interrupt)
+    try:
+        return soak.run()
+    except KeyboardInterrupt:
+        soak.stop.set()
+        log("interrupted")
+        return 130
+    except RuntimeError as error:
+        soak.stop.set()
+        log(f"error: {error}")
+        return 1
+    finally:
+        soak.stop.set()
+        soak.stop_responder()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
