@@ -34,9 +34,9 @@ struct ServeCommand: ParsableCommand {
         help: """
             On SIGTERM: 'drain' refuses new connections, answers the queued ones and exits (a socket of its own: \
             --socket or spawn-fcgi's); 'handover' stops accepting and leaves the queue to the next process (a \
-            systemd socket unit).
+            systemd socket unit). Default: drain.
             """)
-    var onStop: StopBehaviour = .drain
+    var onStop: StopBehaviour?
 
     func validate() throws {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024") }
@@ -55,9 +55,16 @@ struct ServeCommand: ParsableCommand {
         MetricsSystem.bootstrap(metricsFactory)
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
+            if socket == nil, onStop == nil, ProcessEnvironment.current()["INVOCATION_ID"] != nil {
+                // systemd sets INVOCATION_ID for its services. A socket unit's socket outlives this process, and
+                // draining shuts it down for the next one too: such a unit must say --on-stop handover.
+                logger.warning(
+                    "started by systemd on an inherited socket without --on-stop: draining on SIGTERM; if the socket comes from a systemd socket unit, use --on-stop handover, or the next process inherits a socket that refuses connections"
+                )
+            }
             let server = FastCGIServer(
                 listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests),
-                stopBehaviour: onStop, logger: logger)
+                stopBehaviour: onStop ?? .drain, logger: logger)
             // One application for the process: its pool, breaker and limits are shared by every worker thread.
             let application = Application(
                 configuration: configuration, logger: logger, metricsRegistry: metricsRegistry)

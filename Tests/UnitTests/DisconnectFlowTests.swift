@@ -124,6 +124,13 @@ struct DisconnectFlowTests {
         #expect(answer.retryAfter == "2")
         #expect(kit.audit.rows == [Audit(.disconnect, "failed", error: .databaseUnavailable, instance: name)])
         #expect(kit.lock.releases == kit.lock.granted)
+
+        // The instance is gone upstream and its name still stored: calling disconnect again repairs it.
+        kit.evolution.scriptDelete(.failure(.notFound))
+        let retry = kit.disconnect()
+        #expect(retry.status == 200)
+        #expect(kit.tenants.row(of: tenant)?.instanceName == nil)
+        #expect(kit.audit.rows.last == Audit(.disconnect, "already_gone", instance: name))
     }
 
     @Test func aTenantWithoutInstanceIs404InstanceNotFound() {

@@ -9,7 +9,9 @@ final class TestResponder: @unchecked Sendable {
     let logFile: URL
     private let process: Process
 
-    private init(socketPath: String, logFile: URL, process: Process) {
+    /// A responder already started as `process` (``start(in:environment:threads:maxRequests:name:)``, or on a
+    /// socket of its own: `TestResponder+SocketUnit.swift`).
+    init(socketPath: String, logFile: URL, process: Process) {
         self.socketPath = socketPath
         self.logFile = logFile
         self.process = process
