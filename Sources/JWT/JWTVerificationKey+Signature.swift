@@ -8,8 +8,8 @@ extension JWTVerificationKey {
     func isValidSignature(_ signature: [UInt8], of signingInput: ArraySlice<UInt8>) -> Bool {
         defer { ERR_clear_error() }
         switch material {
-        case .secret(let secret):
-            return Self.macMatches(signature, secret: secret, signingInput: signingInput)
+        case .secret(let keyed):
+            return Self.macMatches(signature, keyed: keyed, signingInput: signingInput)
         case .publicKey(let key, let signatureLength):
             guard signature.count == signatureLength else { return false }
             if algorithm == .es256 {
@@ -21,22 +21,17 @@ extension JWTVerificationKey {
     }
 
     /// HMAC-SHA-256 of the input, compared in constant time (`CRYPTO_memcmp`) with a signature of exactly 32 bytes.
-    private static func macMatches(_ signature: [UInt8], secret: [UInt8], signingInput: ArraySlice<UInt8>) -> Bool {
+    private static func macMatches(_ signature: [UInt8], keyed: OpaquePointer, signingInput: ArraySlice<UInt8>) -> Bool
+    {
         let macLength = 32
         guard signature.count == macLength else { return false }
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var written: UInt32 = 0
-        let computed = secret.withUnsafeBytes { key in
-            signingInput.withUnsafeBufferPointer { data in
-                mac.withUnsafeMutableBufferPointer { output in
-                    // The one-shot HMAC() of OpenSSL 3 (EVP_MAC underneath); the secret is ≥ 32 bytes, so Int32 fits.
-                    HMAC(
-                        EVP_sha256(), key.baseAddress, Int32(key.count), data.baseAddress, data.count,
-                        output.baseAddress, &written) != nil
-                }
+        var mac = [UInt8](repeating: 0, count: macLength)
+        let computed = signingInput.withUnsafeBufferPointer { data in
+            mac.withUnsafeMutableBufferPointer { output in
+                tw_hmac_sha256(keyed, data.baseAddress, data.count, output.baseAddress) == 1
             }
         }
-        guard computed, written == macLength else { return false }
+        guard computed else { return false }
         return CRYPTO_memcmp(mac, signature, macLength) == 0
     }
 

@@ -20,7 +20,8 @@ public final class JWTVerificationKey: @unchecked Sendable {
 
     /// The key itself. `EVP_PKEY *` is an opaque C type, imported as `OpaquePointer`.
     enum Material {
-        case secret([UInt8])
+        /// An HS256 secret, as a keyed `EVP_MAC_CTX *` template that each verification copies.
+        case secret(OpaquePointer)
         case publicKey(OpaquePointer, signatureLength: Int)
     }
 
@@ -29,8 +30,13 @@ public final class JWTVerificationKey: @unchecked Sendable {
         guard hmacSecret.count >= Self.minimumSecretLength else {
             throw JWTKeyError(.secretTooShort(minimumBytes: Self.minimumSecretLength))
         }
+        let keyed = hmacSecret.withUnsafeBufferPointer { tw_hmac_sha256_keyed($0.baseAddress, $0.count) }
+        guard let keyed else {
+            ERR_clear_error()
+            throw JWTKeyError(.openSSLFailure)
+        }
         self.algorithm = .hs256
-        self.material = .secret(hmacSecret)
+        self.material = .secret(keyed)
     }
 
     /// An RS256 or ES256 key from the text of a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) block, or, for RSA, the
@@ -52,7 +58,10 @@ public final class JWTVerificationKey: @unchecked Sendable {
     }
 
     deinit {
-        if case .publicKey(let key, _) = material { EVP_PKEY_free(key) }
+        switch material {
+        case .secret(let keyed): EVP_MAC_CTX_free(keyed)
+        case .publicKey(let key, _): EVP_PKEY_free(key)
+        }
     }
 
     /// Reads the first public key block of `pem` (PEM_read_bio_PUBKEY skips blocks of other types).
