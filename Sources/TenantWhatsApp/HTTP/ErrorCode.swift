@@ -79,7 +79,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .methodNotAllowed: "Método não permitido para esta rota."
         case .alreadyConnected: "O WhatsApp deste tenant já está conectado."
         case .operationInProgress: "Já existe uma operação em andamento para este tenant. Tente novamente em instantes."
-        case .payloadTooLarge: "O corpo da requisição excede o limite de 16 KiB."
+        case .payloadTooLarge: "O corpo da requisição excede o tamanho permitido (16 KiB; 64 KiB para o webhook)."
         case .unsupportedMediaType: "Tipo de conteúdo não suportado. Use application/json."
         case .rateLimited: "Muitas requisições. Tente novamente em instantes."
         case .upstreamError: "A API do WhatsApp retornou um erro."
