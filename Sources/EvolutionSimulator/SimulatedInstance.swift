@@ -37,6 +37,8 @@ struct SimulatedInstance: Sendable {
     var webhook: WebhookConfiguration?
     /// Set by delete when clean-up takes a while: the name stays in use until then.
     var removalDeadline: ContinuousClock.Instant?
+    /// Set by delete while the name is held until its `remove.instance` delivery ends: that delivery's id.
+    var awaitedRemoveDelivery: Int?
     var disconnectionReasonCode: Int?
     var disconnectionAt: Timestamp?
 

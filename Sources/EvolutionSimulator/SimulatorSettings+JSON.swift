@@ -13,7 +13,8 @@ extension SimulatorSettings {
             "webhookRetryMs": .integer(webhookRetryMilliseconds),
             "webhookDeliveryMode": .string(webhookDeliveryMode.rawValue),
             "webhookDelayMs": .integer(webhookDelayMilliseconds),
-            "exposeTokenInWebhooks": .bool(exposeTokenInWebhooks), "serverUrl": .string(serverURL),
+            "exposeTokenInWebhooks": .bool(exposeTokenInWebhooks),
+            "holdDeletedUntilDelivered": .bool(holdsDeletedNameUntilRemoveDelivered), "serverUrl": .string(serverURL),
         ]
     }
 
@@ -49,6 +50,9 @@ extension SimulatorSettings {
             case "exposeTokenInWebhooks":
                 guard let flag = value.boolValue else { throw .badRequest("\(name) must be true or false") }
                 settings.exposeTokenInWebhooks = flag
+            case "holdDeletedUntilDelivered":
+                guard let flag = value.boolValue else { throw .badRequest("\(name) must be true or false") }
+                settings.holdsDeletedNameUntilRemoveDelivered = flag
             case "serverUrl":
                 guard let url = value.stringValue else { throw .badRequest("\(name) must be a string") }
                 settings.serverURL = url

@@ -23,6 +23,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var autoScanSeconds: Int?
     /// `SIM_DELETE_CLEANUP_MS` (0): how long a deleted instance's name stays "in use" after delete answered.
     public var deleteCleanupMilliseconds: Int = 0
+    /// `SIM_HOLD_DELETED_UNTIL_DELIVERED` (false): a deleted instance keeps its name ("in use", state `close`) until
+    /// its `remove.instance` webhook was delivered or given up, as Evolution 2.3 awaits that delivery (retries
+    /// included) before removing the instance; without a webhook that delivers it, the name is freed at once.
+    public var holdsDeletedNameUntilRemoveDelivered: Bool = false
     /// `SIM_CONNECT_WAIT_MS` (0): the wait before `/connect` answers when it starts a socket (Evolution: 2000).
     public var connectWaitMilliseconds: Int = 0
     /// `SIM_WEBHOOK_ATTEMPTS` (3): delivery attempts per webhook (Evolution: 10).
@@ -83,6 +87,12 @@ public struct SimulatorSettings: Sendable, Equatable {
                 throw ConfigurationError(variable: "SIM_WEBHOOK_DELIVERY", problem: "must be normal, drop or fail")
             }
             settings.webhookDeliveryMode = mode
+        }
+        switch environment["SIM_HOLD_DELETED_UNTIL_DELIVERED"]?.lowercased() {
+        case nil, "", "false", "0": settings.holdsDeletedNameUntilRemoveDelivered = false
+        case "true", "1": settings.holdsDeletedNameUntilRemoveDelivered = true
+        default:
+            throw ConfigurationError(variable: "SIM_HOLD_DELETED_UNTIL_DELIVERED", problem: "must be true or false")
         }
         switch environment["SIM_EXPOSE_TOKEN_IN_WEBHOOKS"]?.lowercased() {
         case nil, "", "false", "0": settings.exposeTokenInWebhooks = false

@@ -56,6 +56,7 @@ extension SimulatorState {
             let index = deliveryLog.lastIndex(where: { $0.id == result.delivery.id })
         else { return }
         deliveryLog[index].update(with: result, time: Timestamp.now())
+        if result.outcome != .retrying { removeDeliveryEnded(result.delivery, now: .now) }
     }
 
     /// `GET /_sim/deliveries`: every outgoing webhook, oldest first.

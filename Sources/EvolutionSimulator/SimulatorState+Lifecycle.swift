@@ -106,13 +106,30 @@ extension SimulatorState {
     /// Delete: logs out first when needed, sends `instance.delete` and `remove.instance`, then removes the
     /// instance, at once or, with a clean-up window, only when it ends (the name stays "in use" until then).
     mutating func delete(_ name: String, now: ContinuousClock.Instant) {
-        guard let instance = instances[name] else { return }
+        guard let instance = instances[name], instance.awaitedRemoveDelivery == nil else { return }
         if instance.state != .close { logout(name, now: now) }
         guard let current = instances[name] else { return }
         emit(WebhookEvent.lifecycle("instance.delete", current), for: current, now: now)
         emit(WebhookEvent.remove(), for: current, now: now)
+        if settings.holdsDeletedNameUntilRemoveDelivered, let removal = outbox.last,
+            removal.event == WebhookEvent.remove().0, removal.instance == name
+        {
+            // Evolution awaits this delivery (retries included) before it removes the instance.
+            instances[name]?.awaitedRemoveDelivery = removal.id
+            return
+        }
+        finishRemoval(name, now: now)
+    }
+
+    /// The `remove.instance` delivery a held instance waited for ended: it goes now (or after the clean-up window).
+    mutating func removeDeliveryEnded(_ delivery: WebhookDelivery, now: ContinuousClock.Instant) {
+        guard let instance = instances[delivery.instance], instance.awaitedRemoveDelivery == delivery.id else { return }
+        finishRemoval(delivery.instance, now: now)
+    }
+
+    private mutating func finishRemoval(_ name: String, now: ContinuousClock.Instant) {
         if settings.deleteCleanupMilliseconds > 0 {
-            if current.removalDeadline == nil {
+            if instances[name]?.removalDeadline == nil {
                 instances[name]?.removalDeadline = now + .milliseconds(settings.deleteCleanupMilliseconds)
             }
         } else {

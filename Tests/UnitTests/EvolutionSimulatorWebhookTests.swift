@@ -121,4 +121,27 @@ struct EvolutionSimulatorWebhookTests {
             .post, "/webhook/set/t1", json: #"{"webhook":{"enabled":true,"url":"http://x/","events":["NOPE"]}}"#)
         #expect(unknown.status == .badRequest)
     }
+
+    @Test func aDeletedInstanceHoldsItsNameUntilItsRemoveDeliveryEnds() {
+        var harness = SimulatorHarness { $0.holdsDeletedNameUntilRemoveDelivered = true }
+        harness.create("t1", extra: Self.webhook)
+        _ = harness.state.takeOutbox()
+        #expect(harness.send(.delete, "/instance/delete/t1").status == .ok)
+        let removal = harness.state.takeOutbox().first { $0.event == "remove.instance" }
+        guard let removal else {
+            Issue.record("no remove.instance delivery")
+            return
+        }
+        // Evolution awaits the delivery (retries included): the name is still in use, the instance closed.
+        #expect(harness.state.instances["t1"]?.state == .close)
+        let create = #"{"instanceName":"t1","integration":"WHATSAPP-BAILEYS"}"#
+        #expect(harness.send(.post, "/instance/create", json: create).status == .forbidden)
+        harness.state.recordAttempt(
+            WebhookAttemptResult(delivery: removal, status: 500, error: nil, outcome: .retrying))
+        #expect(harness.state.instances["t1"] != nil)
+        harness.state.recordAttempt(
+            WebhookAttemptResult(delivery: removal, status: 200, error: nil, outcome: .delivered))
+        #expect(harness.state.instances["t1"] == nil)
+        #expect(harness.send(.post, "/instance/create", json: create).status == .created)
+    }
 }
