@@ -41,6 +41,25 @@ extension JWTVerifier {
         return claims
     }
 
+    /// ``verify(_:)``, answered from `cache` while the token it verified earlier is still within its validity
+    /// window (see ``VerifiedTokenCache``).
+    public func verify(_ token: String, cache: VerifiedTokenCache) throws(JWTError) -> JWTClaims {
+        let now = Double(clock.now())
+        if let claims = cache.claims(for: token, at: now) { return claims }
+        let claims = try verify(token)
+        // verify(_:) checked these claims: exp is there, and every date is a number in range.
+        let leeway = Double(options.leewaySeconds)
+        let notBefore = [claims["nbf"]?.doubleValue, claims["iat"]?.doubleValue].compactMap { $0 }.max()
+        if let expiresAt = claims["exp"]?.doubleValue {
+            cache.store(
+                token,
+                VerifiedTokenCache.Entry(
+                    claims: claims, validFrom: notBefore.map { $0 - leeway } ?? -Double.infinity,
+                    validUntil: expiresAt + leeway))
+        }
+        return claims
+    }
+
     private func claimMembers(_ payload: [UInt8]) throws(JWTError) -> [(String, JSONValue)] {
         do {
             guard let members = try parser.parse(payload).objectMembers else { throw JWTError(.invalidClaims) }

@@ -10,6 +10,8 @@ public struct AuthenticationSettings: Sendable {
     public let verifier: JWTVerifier
     /// `JWT_TENANT_CLAIM`: the claim holding the tenant the token's user may manage (default `tenantId`).
     public let tenantClaim: String
+    /// The tokens verified recently, shared by every worker thread: a page polling status re-sends the same one.
+    public let verifiedTokens = VerifiedTokenCache()
 
     /// Settings from their parts.
     public init(verifier: JWTVerifier, tenantClaim: String = "tenantId") {
