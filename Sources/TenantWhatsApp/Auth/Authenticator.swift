@@ -23,11 +23,17 @@ struct Authenticator: Sendable {
         let values = headers.values(for: "authorization")
         guard let value = values.first else { throw .noBearerToken }
         guard values.count == 1 else { throw .malformedHeader }
-        let scheme = value.prefix { $0 != " " }
-        guard scheme.lowercased() == "bearer" else { throw .noBearerToken }
-        let token = value.dropFirst(scheme.count).drop { $0 == " " }
-        guard !token.isEmpty, token.utf8.allSatisfy(isBase64TokenCharacter) else { throw .malformedHeader }
-        return String(token)
+        // Byte by byte (this runs for every request): the scheme up to the first space, then the token after the
+        // spaces that follow it.
+        let bytes = value.utf8
+        let schemeEnd = bytes.firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
+        guard bytes[..<schemeEnd].elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else {
+            throw .noBearerToken
+        }
+        let tokenStart = bytes[schemeEnd...].firstIndex { $0 != UInt8(ascii: " ") } ?? bytes.endIndex
+        let token = bytes[tokenStart...]
+        guard !token.isEmpty, token.allSatisfy(isBase64TokenCharacter) else { throw .malformedHeader }
+        return String(Substring(token))
     }
 
     /// RFC 6750 `b64token`: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`, then `"="`s.
