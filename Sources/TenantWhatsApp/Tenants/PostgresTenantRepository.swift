@@ -4,15 +4,17 @@ import Postgres
 struct PostgresTenantRepository: TenantRepository {
     let pool: PostgresPool
 
+    /// Built once: every status check runs it, and its text is also the key of its prepared statement.
+    private static let findStatement = """
+        SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
+            \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
+            (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
+            whatsapp_instance_generation
+        FROM tenants WHERE id = $1
+        """
+
     func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
-        let rows = try pool.query(
-            """
-            SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
-                \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
-                (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
-                whatsapp_instance_generation
-            FROM tenants WHERE id = $1
-            """, [tenant.rawValue], retryOnConnectionLoss: true)
+        let rows = try pool.query(Self.findStatement, [tenant.rawValue], retryOnConnectionLoss: true)
         guard let row = rows.first else { return nil }
         return TenantRecord(
             id: tenant, instanceName: row["whatsapp_instance_name"],
