@@ -68,14 +68,15 @@ public struct FastCGIRequest: ~Copyable {
     /// Reads up to `count` bytes of FCGI_STDIN, fewer when the stream ends first.
     private func read(upTo count: Int) -> [UInt8] {
         var body: [UInt8] = []
-        var chunk = [CChar](repeating: 0, count: min(count, 4096))
-        while body.count < count {
-            let wanted = Int32(min(chunk.count, count - body.count))
-            let received = chunk.withUnsafeMutableBufferPointer {
-                FCGX_GetStr($0.baseAddress, wanted, request.pointee.in)
+        // A chunk on the stack, never zeroed: most bodies are empty (GET) or a few bytes.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: min(max(count, 1), 4096)) { chunk in
+            while body.count < count {
+                let wanted = Int32(min(chunk.count, count - body.count))
+                let received = FCGX_GetStr(chunk.baseAddress, wanted, request.pointee.in)
+                if received <= 0 { break }
+                UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(chunk)[0..<Int(received)])
+                    .withMemoryRebound(to: UInt8.self) { body.append(contentsOf: $0) }
             }
-            if received <= 0 { break }
-            body.append(contentsOf: chunk[0..<Int(received)].lazy.map { UInt8(bitPattern: $0) })
         }
         return body
     }

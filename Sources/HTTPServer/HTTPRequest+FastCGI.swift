@@ -13,6 +13,11 @@ extension HTTPRequest {
         var requestID: String?
         var remoteAddress: String?
         for (name, value) in parameters {
+            // Most parameters are headers: recognised by their prefix before any comparison with the names below.
+            if name.utf8.count > 5, name.utf8.starts(with: "HTTP_".utf8) {
+                if !value.isEmpty { headers.add(name: Self.headerName(fromParameter: name), value: value) }
+                continue
+            }
             switch name {
             case "REQUEST_METHOD": method = HTTPMethod(rawValue: value)
             case "REQUEST_URI": target = value
@@ -20,10 +25,7 @@ extension HTTPRequest {
             case "REMOTE_ADDR": remoteAddress = value
             case "CONTENT_TYPE" where !value.isEmpty: headers.add(name: "content-type", value: value)
             case "CONTENT_LENGTH" where !value.isEmpty: headers.add(name: "content-length", value: value)
-            default:
-                if name.utf8.count > 5, name.hasPrefix("HTTP_"), !value.isEmpty {
-                    headers.add(name: Self.headerName(fromParameter: name), value: value)
-                }
+            default: break
             }
         }
         let (path, query) = Self.splitTarget(target)

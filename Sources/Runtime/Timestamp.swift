@@ -88,14 +88,20 @@ public struct Timestamp: Sendable, Equatable, Comparable, CustomStringConvertibl
 
     /// Appends `value` in decimal, zero-padded to `width` digits (more when it needs them).
     private static func append(_ value: Int, width: Int, to text: inout [UInt8]) {
-        var digits: [UInt8] = []
+        // Fixed-width fields (a year past 9999 keeps all its digits): no intermediate array.
         var rest = max(0, value)
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        for _ in digits.count..<max(width, digits.count) { text.append(UInt8(ascii: "0")) }
-        text.append(contentsOf: digits.reversed())
+        var count = 1
+        var scale = 1
+        while rest / scale >= 10 {
+            scale *= 10
+            count += 1
+        }
+        for _ in count..<max(width, count) { text.append(UInt8(ascii: "0")) }
+        while scale > 0 {
+            text.append(UInt8(ascii: "0") + UInt8(rest / scale))
+            rest %= scale
+            scale /= 10
+        }
     }
 }
 

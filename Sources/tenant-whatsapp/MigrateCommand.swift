@@ -25,7 +25,7 @@ struct MigrateCommand: ParsableCommand {
         }
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(connectionString: connectionString)
+            connection = try Self.connect(connectionString)
         } catch {
             throw fail("cannot connect to the database in DATABASE_URL: \(error)")
         }
@@ -34,6 +34,23 @@ struct MigrateCommand: ParsableCommand {
             print(summary(of: report))
         } catch {
             throw fail("\(error)")
+        }
+    }
+
+    /// Connects, trying again twice when the server did not answer within libpq's `connect_timeout` (a server
+    /// still starting, or one busy forking backends, as at deploy time); any other failure is final at once.
+    private static func connect(_ connectionString: String) throws(PostgresError) -> PostgresConnection {
+        var attempt = 1
+        while true {
+            do {
+                return try PostgresConnection(connectionString: connectionString)
+            } catch {
+                guard attempt < 3, error.kind == .connectionFailed, error.message.contains("timeout expired") else {
+                    throw error
+                }
+                writeToStandardError("tenant-whatsapp migrate: connecting timed out; trying again")
+                attempt += 1
+            }
         }
     }
 
