@@ -55,7 +55,9 @@ extension HTTPRequest {
     }
 
     private static func splitTarget(_ target: String) -> (path: String, query: String?) {
-        guard let mark = target.firstIndex(of: "?") else { return (target, nil) }
-        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+        // On the UTF-8 bytes: `?` is one byte, and searching by Character would walk grapheme clusters.
+        let bytes = target.utf8
+        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+        return (String(Substring(bytes[..<mark])), String(Substring(bytes[bytes.index(after: mark)...])))
     }
 }
