@@ -27,7 +27,8 @@ public func fastCGIParametersFuzzTarget(_ data: UnsafePointer<UInt8>?, _ size: I
     guard request.method.rawValue == method else { fatalError("method \(method) became \(request.method)") }
     let headerCount = parameters.filter { name, value in
         !value.isEmpty
-            && (name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" || (name.hasPrefix("HTTP_") && name.utf8.count > 5))
+            && (name == "CONTENT_TYPE" || name == "CONTENT_LENGTH"
+                || (name.utf8.starts(with: "HTTP_".utf8) && name.utf8.count > 5))
     }.count
     guard Array(request.headers).count == headerCount else { fatalError("\(headerCount) headers expected") }
     for (name, value) in request.headers {

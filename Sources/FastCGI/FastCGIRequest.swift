@@ -12,37 +12,24 @@ public struct FastCGIRequest: ~Copyable {
         self.request = request
     }
 
-    /// The parameters named one of `names` or starting with `prefix`, copied into Swift strings, in the order
-    /// received. The others are never copied: of the thirty-odd nginx sends, a responder reads a handful.
-    public func parameters(named names: [String], orStartingWith prefix: String) -> [(name: String, value: String)] {
-        let wanted = names.map { Array($0.utf8) }
-        let prefixBytes = Array(prefix.utf8)
-        return parameters { name in
-            if name.count >= prefixBytes.count, name.starts(with: prefixBytes) { return true }
-            return wanted.contains { $0.count == name.count && name.elementsEqual($0) }
-        }
-    }
-
-    /// The parameters whose name (as bytes) `include` accepts; each name and value is decoded once.
-    private func parameters(
-        where include: (UnsafeBufferPointer<UInt8>) -> Bool
-    ) -> [(name: String, value: String)] {
-        var result: [(name: String, value: String)] = []
-        guard var cursor = request.pointee.envp else { return result }
-        result.reserveCapacity(16)
+    /// Hands each parameter's name and value to `body` as bytes, in the order received, without copying them: they
+    /// are valid only during the call. Of the thirty-odd parameters nginx sends, a responder reads a handful, and
+    /// decides on the bytes which ones to copy.
+    public func forEachParameter(
+        _ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        guard var cursor = request.pointee.envp else { return }
         while let entry = cursor.pointee {
             cursor += 1
             let length = strlen(entry)
             entry.withMemoryRebound(to: UInt8.self, capacity: length) { start in
                 let pair = UnsafeBufferPointer(start: start, count: length)
                 guard let separator = pair.firstIndex(of: UInt8(ascii: "=")) else { return }
-                let name = UnsafeBufferPointer(rebasing: pair[..<separator])
-                guard include(name) else { return }
-                let value = UnsafeBufferPointer(rebasing: pair[(separator + 1)...])
-                result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+                body(
+                    UnsafeBufferPointer(rebasing: pair[..<separator]),
+                    UnsafeBufferPointer(rebasing: pair[(separator + 1)...]))
             }
         }
-        return result
     }
 
     /// Reads the request body (FCGI_STDIN) up to `limit` bytes.

@@ -9,17 +9,13 @@ extension HTTPRequest {
         public var failure: HTTPRequestFailure?
     }
 
-    /// The parameters besides `HTTP_*` that ``init(fastCGIParameters:body:)`` reads.
-    static let usedParameters = [
-        "REQUEST_METHOD", "REQUEST_URI", "REQUEST_ID", "REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH",
-    ]
-
     /// Reads `fastCGIRequest`'s parameters and its body, up to `bodyLimit` bytes: a larger declared
     /// `CONTENT_LENGTH` is refused without reading it.
     public static func read(from fastCGIRequest: borrowing FastCGIRequest, bodyLimit: Int) -> Reading {
-        let parameters = fastCGIRequest.parameters(named: usedParameters, orStartingWith: "HTTP_")
-        var request = HTTPRequest(fastCGIParameters: parameters)
-        let declaredLength = declaredContentLength(in: parameters)
+        var reader = FastCGIParameterReader()
+        fastCGIRequest.forEachParameter { name, value in reader.add(name: name, value: value) }
+        var request = reader.request(body: [])
+        let declaredLength = reader.declaredContentLength
         switch fastCGIRequest.readBody(declaredLength: declaredLength, limit: bodyLimit) {
         case .complete(let body):
             request.body = body

@@ -1,3 +1,4 @@
+import HTTPServer
 import JSON
 import Testing
 
@@ -19,5 +20,14 @@ struct FuzzRegressionTests {
         #expect(again == .integer(10))
         #expect(again.doubleValue == parsed.doubleValue)
         #expect(again.integerValue == parsed.integerValue)
+    }
+
+    /// `HTTP_` followed by a combining mark (U+0349) is a header parameter by its bytes, which is how nginx builds
+    /// the names; compared by Character, `"HTTP_\u{349}…"` does not start with `"HTTP_"` (the mark joins the `_`), and
+    /// the fastcgi target's own check counted it that way: the check compares bytes since.
+    @Test func aHeaderParameterIsRecognisedByItsBytes() {
+        let request = HTTPRequest(fastCGIParameters: [("HTTP_\u{349}X", "1"), ("HTTP_A", "2")])
+        #expect(Array(request.headers).count == 2)
+        #expect(request.headers.values(for: "a") == ["2"])
     }
 }
