@@ -66,7 +66,7 @@ private final class CapturedOutput {
         var template = Array("/tmp/tw-out-XXXXXX".utf8CString)
         let descriptor = mkstemp(&template)
         guard descriptor >= 0 else { throw TestFailure("mkstemp failed: errno \(errno)") }
-        path = String(cString: template)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
