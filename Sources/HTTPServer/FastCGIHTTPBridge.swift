@@ -51,6 +51,8 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
 
     private func log(request: HTTPRequest, response: HTTPResponse, context: RequestContext, delivered: Bool) {
         var metadata = context.logMetadata
+        // Room for the six fields below at once: growing the dictionary one field at a time rehashes it repeatedly.
+        metadata.reserveCapacity(metadata.count + 6)
         metadata["requestId"] = .string(context.requestID)
         metadata["method"] = .string(request.method.rawValue)
         metadata["route"] = .string(context.route ?? RequestMetrics.unmatchedRoute)

@@ -68,10 +68,18 @@ struct FastCGIParameterReader {
     }
 
     private static func knownParameter(_ name: UnsafeBufferPointer<UInt8>) -> KnownParameter? {
-        for known in knownNames where known.name.count == name.count && known.name.elementsEqual(name) {
+        for known in knownNames where known.name.count == name.count && sameBytes(known.name, name) {
             return known.parameter
         }
         return nil
+    }
+
+    /// Byte-wise equality of two buffers of the same length, by index (the generic `elementsEqual` costs more).
+    private static func sameBytes(_ first: [UInt8], _ second: UnsafeBufferPointer<UInt8>) -> Bool {
+        first.withUnsafeBufferPointer { first in
+            for index in 0..<first.count where first[index] != second[index] { return false }
+            return true
+        }
     }
 
     private static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
