@@ -41,12 +41,12 @@ extension JWTVerifier {
         return claims
     }
 
-    /// ``verify(_:)``, answered from `cache` while the token it verified earlier is still within its validity
+    /// A full verification, answered from `cache` while the token it verified earlier is still within its validity
     /// window (see ``VerifiedTokenCache``).
-    public func verify(_ token: String, cache: VerifiedTokenCache) throws(JWTError) -> JWTClaims {
+    func verify(_ token: String, remembering cache: VerifiedTokenCache) throws(JWTError) -> JWTClaims {
         let now = Double(clock.now())
         if let claims = cache.claims(for: token, at: now) { return claims }
-        let claims = try verify(token)
+        let claims = try verifyFully(token)
         // verify(_:) checked these claims: exp is there, and every date is a number in range.
         let leeway = Double(options.leewaySeconds)
         let notBefore = [claims["nbf"]?.doubleValue, claims["iat"]?.doubleValue].compactMap { $0 }.max()

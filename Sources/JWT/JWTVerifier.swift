@@ -19,6 +19,9 @@ public struct JWTVerifier: Sendable {
     public let options: JWTValidationOptions
     /// Where the current time comes from.
     public let clock: JWTClock
+    /// The tokens this verifier accepted recently, when it remembers them (see ``VerifiedTokenCache``). The cache
+    /// belongs to this verifier: its key and options decided what is in it.
+    public let verifiedTokens: VerifiedTokenCache?
 
     /// Limits nesting in header and claims well below anything that could exhaust a worker thread's stack.
     /// Computed, because `JSONParser` is not `Sendable`; making one costs nothing.
@@ -26,17 +29,27 @@ public struct JWTVerifier: Sendable {
 
     /// A verifier for `key` with `options`, reading the time from `clock`.
     public init(
-        key: JWTVerificationKey, options: JWTValidationOptions = JWTValidationOptions(), clock: JWTClock = .system
+        key: JWTVerificationKey, options: JWTValidationOptions = JWTValidationOptions(), clock: JWTClock = .system,
+        verifiedTokens: VerifiedTokenCache? = nil
     ) {
         self.key = key
         self.options = options
         self.clock = clock
+        self.verifiedTokens = verifiedTokens
     }
 
     /// Verifies `token` completely: structure, header, signature and claims.
     ///
     /// Throws ``JWTError`` with ``JWTError/Reason/expired`` only when the token is otherwise valid.
+    ///
+    /// With ``verifiedTokens``, a token this verifier accepted earlier is answered from there while its dates still
+    /// accept the current time.
     public func verify(_ token: String) throws(JWTError) -> JWTClaims {
+        guard let verifiedTokens else { return try verifyFully(token) }
+        return try verify(token, remembering: verifiedTokens)
+    }
+
+    func verifyFully(_ token: String) throws(JWTError) -> JWTClaims {
         let jws = try verifySignature(token)
         return try validateClaims(jws.payload)
     }

@@ -9,12 +9,15 @@ struct PostgresAuditTrail: AuditRecorder {
     let pool: PostgresPool
     let logger: Logger
 
+    /// The start of every statement that appends audit rows (here, and with a change of state in one statement).
+    static let insertInto =
+        "INSERT INTO whatsapp_audit (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)"
+
     func record(_ entry: AuditEntry) {
         do {
             try pool.query(
                 """
-                INSERT INTO whatsapp_audit
-                    (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)
+                \(Self.insertInto)
                 VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
                 """,
                 [

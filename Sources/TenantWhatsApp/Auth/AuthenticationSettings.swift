@@ -10,8 +10,6 @@ public struct AuthenticationSettings: Sendable {
     public let verifier: JWTVerifier
     /// `JWT_TENANT_CLAIM`: the claim holding the tenant the token's user may manage (default `tenantId`).
     public let tenantClaim: String
-    /// The tokens verified recently, shared by every worker thread: a page polling status re-sends the same one.
-    public let verifiedTokens = VerifiedTokenCache()
 
     /// Settings from their parts.
     public init(verifier: JWTVerifier, tenantClaim: String = "tenantId") {
@@ -39,7 +37,10 @@ public struct AuthenticationSettings: Sendable {
         }
         let options = JWTValidationOptions(issuer: value("JWT_ISSUER"), audience: value("JWT_AUDIENCE"))
         return AuthenticationSettings(
-            verifier: JWTVerifier(key: key, options: options), tenantClaim: value("JWT_TENANT_CLAIM") ?? "tenantId")
+            // The tokens verified recently are remembered, for every worker thread: a page polling status re-sends
+            // the same one every few seconds.
+            verifier: JWTVerifier(key: key, options: options, verifiedTokens: VerifiedTokenCache()),
+            tenantClaim: value("JWT_TENANT_CLAIM") ?? "tenantId")
     }
 
     private static func hmacKey(secret: String, algorithm: String?) throws(ConfigurationError) -> JWTVerificationKey {

@@ -10,7 +10,7 @@ struct Authenticator: Sendable {
     func authenticate(_ request: HTTPRequest) throws(AuthenticationFailure) -> JWTClaims {
         let token = try Self.bearerToken(in: request.headers)
         do {
-            return try settings.verifier.verify(token, cache: settings.verifiedTokens)
+            return try settings.verifier.verify(token)
         } catch {
             throw .rejected(error)
         }

@@ -30,8 +30,7 @@ extension PostgresTenantRepository {
                 RETURNING before.previous, t.whatsapp_checked_at
             ), audited AS (
                 -- The change and its audit row in one statement.
-                INSERT INTO whatsapp_audit
-                    (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)
+                \(PostgresAuditTrail.insertInto)
                 SELECT $1::text, $6::text, $3::text, NULL, $2::text, $7::text, $8::integer
                 FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
             )

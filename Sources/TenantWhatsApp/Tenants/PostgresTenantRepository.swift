@@ -74,8 +74,7 @@ struct PostgresTenantRepository: TenantRepository {
                 WHERE t.id = before.id
                 RETURNING before.previous, t.whatsapp_checked_at
             ), audited AS (
-                INSERT INTO whatsapp_audit
-                    (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)
+                \(PostgresAuditTrail.insertInto)
                 SELECT $1::text, $5::text, $3::text, NULL, $2::text, $6::text, $7::integer
                 FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
             )

@@ -89,20 +89,9 @@ final class RawHTTPConnection: @unchecked Sendable {
         let separator = Data("\r\n\r\n".utf8)
         while buffered.range(of: separator) == nil { try receiveMore() }
         let split = buffered.range(of: separator)!
-        let head = String(decoding: buffered[..<split.lowerBound], as: UTF8.self)
-        var lines = head.components(separatedBy: "\r\n")
-        let statusParts = lines.removeFirst().split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-            throw TestFailure("bad status line in \(head)")
-        }
-        var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
+        let (status, headers) = try TestHTTPClient.parseHead(Data(buffered[..<split.lowerBound]))
         guard let length = headers["content-length"].flatMap({ Int($0) }) else {
-            throw TestFailure("no Content-Length in \(head)")
+            throw TestFailure("no Content-Length in a response with status \(status)")
         }
         while buffered.count - split.upperBound < length { try receiveMore() }
         let body = Data(buffered[split.upperBound..<(split.upperBound + length)])

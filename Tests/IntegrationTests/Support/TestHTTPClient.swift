@@ -118,7 +118,16 @@ enum TestHTTPClient {
             throw TestFailure(
                 "no complete response head in \(raw.count) bytes: \(String(decoding: raw, as: UTF8.self))")
         }
-        let head = String(decoding: raw[..<split.lowerBound], as: UTF8.self)
+        let (status, headers) = try parseHead(raw[..<split.lowerBound])
+        var body = Data(raw[split.upperBound...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunk(body) }
+        return TestHTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// The status and headers of a response head (the bytes before the blank line): header names in lower case,
+    /// repeated headers joined with ", ".
+    static func parseHead(_ bytes: Data) throws -> (status: Int, headers: [String: String]) {
+        let head = String(decoding: bytes, as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let statusParts = lines.removeFirst().split(separator: " ")
         guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
@@ -131,9 +140,7 @@ enum TestHTTPClient {
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             headers[name] = headers[name].map { "\($0), \(value)" } ?? value
         }
-        var body = Data(raw[split.upperBound...])
-        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunk(body) }
-        return TestHTTPResponse(status: status, headers: headers, body: body)
+        return (status, headers)
     }
 
     private static func dechunk(_ data: Data) throws -> Data {
