@@ -3,16 +3,19 @@ internal import Glibc
 import Logging
 import Runtime
 
-/// A threaded FastCGI responder whose worker threads grow with the requests in flight, up to a cap.
+/// A threaded FastCGI responder whose worker threads grow with the requests stuck in flight, up to a cap.
 ///
 /// The lifecycle follows libfcgi's `examples/threaded.c` (`FCGX_Init` once, then per thread an `FCGX_Request` and
 /// `FCGX_Accept_r`), with workers that come and go:
 /// - every idle worker waits for a connection in an epoll instance of its own, watching the listening socket with
 ///   `EPOLLEXCLUSIVE` (a new connection wakes one worker, not all) and the shutdown pipe. A worker that finishes
 ///   while connections are queued takes the next at once: under load nothing sleeps or wakes.
-/// - the worker that accepts the last idle slot starts a new worker when fewer than `maximumInFlight` exist, then
-///   answers its request. A request waiting on a slow upstream therefore holds one thread, never the others'
-///   turn: health checks and other tenants keep being answered.
+/// - when the last idle worker takes a connection and fewer than `maximumInFlight` exist, a supervising thread
+///   watches: if no request is answered for a few milliseconds, the busy workers are stuck waiting (an upstream,
+///   the database) and it starts more (1, 2, 4… per period while that lasts). A request waiting on a slow upstream
+///   therefore holds one thread, never the others' turn: health checks and other tenants keep being answered.
+///   Under a load that only needs the processor, answers keep coming and the pool stays at `minimumWorkers`:
+///   threads beyond the cores' need would only compete for them.
 /// - with `maximumInFlight` requests in flight nobody accepts: further connections wait in the listen backlog.
 /// - workers beyond `minimumWorkers` that stayed idle for ``idleTimeout`` end, so a burst leaves no thread behind.
 /// - on SIGTERM/SIGINT, with ``StopBehaviour/drain``, a unix socket refuses new connections at once and the workers

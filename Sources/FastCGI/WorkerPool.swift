@@ -23,6 +23,10 @@ final class WorkerPool: Sendable {
         var stopping = false
         /// Set once the listening socket refuses new connections: an empty queue then stays empty.
         var noMoreConnections = false
+        /// Set when the last idle worker took a connection: the growth supervisor decides whether to start one.
+        var workerWanted = false
+        /// Requests answered so far: the supervisor tells flowing workers from stuck ones by it.
+        var answered: UInt64 = 0
 
         /// Workers answering a request.
         var busy: Int { live - idle }
@@ -48,7 +52,15 @@ final class WorkerPool: Sendable {
             }
             guard startWorker() else { break }
         }
-        return state.withLock { $0.live } > 0
+        guard state.withLock({ $0.live }) > 0 else { return false }
+        do {
+            try Threads.detach(stackSize: 64 * 1024) { [self] in superviseGrowth() }
+        } catch {
+            logger.warning(
+                "cannot start the thread that adds workers; serving with the minimum",
+                metadata: ["errno": "\(error.errno)"])
+        }
+        return true
     }
 
     /// Asks every worker to stop once the backlog is empty, and waits until every worker has ended.
@@ -76,23 +88,77 @@ final class WorkerPool: Sendable {
         state.withLockNotifying { $0.stopping = true }
     }
 
-    /// The calling worker accepted a connection. When it was the last idle one and the cap allows, a new worker
-    /// starts, so that some thread is always waiting for the next connection: a request waiting on a slow upstream
-    /// never delays the others. At the cap, connections wait in the listen backlog.
+    /// The calling worker accepted a connection. When it was the last idle one and the cap allows, the growth
+    /// supervisor is told: it starts a worker if the busy ones are stuck (see ``superviseGrowth()``).
     func accepted() {
-        let startNewWorker = state.withLock { state -> Bool in
+        let wanted = state.withLock { state -> Bool in
             state.idle -= 1
-            guard state.idle == 0, state.live < settings.maximumInFlight, !state.stopping else { return false }
-            state.live += 1
-            state.idle += 1
-            return true
+            return state.idle == 0 && state.live < settings.maximumInFlight && !state.stopping
+                && !state.workerWanted
         }
-        if startNewWorker { _ = startWorker() }
+        if wanted { state.withLockNotifying { $0.workerWanted = true } }
     }
 
     /// The calling worker finished answering its request.
     func finished() {
-        state.withLock { $0.idle += 1 }
+        state.withLock { state in
+            state.idle += 1
+            state.answered &+= 1
+        }
+    }
+
+    /// How long the busy workers may answer nothing, with none idle, before more start.
+    static let stuckAfter: Duration = .milliseconds(3)
+
+    /// Starts workers when every worker is busy and none answered anything for ``stuckAfter``: they wait on
+    /// something (an upstream, the database), and a new connection would wait for them.
+    ///
+    /// Starting one as soon as the last idle worker takes a connection would, under a load that only needs the
+    /// processor, grow the pool to as many threads as connections in flight: they compete for the same cores and
+    /// wake for every new connection, while a worker that finishes takes the next queued connection at once (see
+    /// ``FastCGIWorker``). Stuck workers get company fast: 1, then 2, 4, 8… more for each further ``stuckAfter``
+    /// without an answer, so a burst of 64 stuck requests has its threads within about 20 ms.
+    private func superviseGrowth() {
+        while true {
+            let wanted = state.wait(until: nil) { state -> Bool? in
+                state.stopping ? false : (state.workerWanted ? true : nil)
+            }
+            guard wanted == true else { return }
+            var answeredBefore = state.withLock { $0.answered }
+            var burst = 1
+            watch: while true {
+                let stopping = state.wait(until: .now + Self.stuckAfter) { $0.stopping ? true : nil } ?? false
+                if stopping { return }
+                let decision = state.withLock { state -> GrowthDecision in
+                    if state.stopping { return .stop }
+                    if state.idle > 0 || state.live >= settings.maximumInFlight {
+                        state.workerWanted = false
+                        return .noneNeeded
+                    }
+                    if state.answered != answeredBefore {
+                        answeredBefore = state.answered
+                        return .watchAgain
+                    }
+                    let count = min(burst, settings.maximumInFlight - state.live)
+                    state.live += count
+                    state.idle += count
+                    return .start(count)
+                }
+                switch decision {
+                case .stop: return
+                case .noneNeeded: break watch
+                case .watchAgain: burst = 1
+                case .start(let count):
+                    for _ in 0..<count { _ = startWorker() }
+                    burst *= 2
+                }
+            }
+        }
+    }
+
+    private enum GrowthDecision {
+        case stop, noneNeeded, watchAgain
+        case start(Int)
     }
 
     /// Whether the calling idle worker should end after ``Settings/idleTimeout`` without work: when more than the

@@ -10,21 +10,32 @@ import Logging
 /// flight.
 public final class FastCGIHTTPBridge: FastCGIRequestHandler {
     private let responder: any HTTPResponder
-    private let logger: Logger
+    private let requestLog: any RequestLog
     private let bodyLimit: Int
     private let metrics: RequestMetrics
+
+    /// A bridge to `responder`, logging each request through `logger`.
+    public convenience init(
+        responder: any HTTPResponder, logger: Logger, bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit,
+        metricsPrefix: String = ""
+    ) {
+        self.init(
+            responder: responder, requestLog: LoggerRequestLog(logger: logger), bodyLimit: bodyLimit,
+            metricsPrefix: metricsPrefix)
+    }
 
     /// The default body cap: 16 KiB, as nginx's `client_max_body_size 16k`.
     public static let defaultBodyLimit = 16 * 1024
 
-    /// A bridge to `responder`, logging to `logger`; its metrics' names start with `metricsPrefix`
-    /// (`<prefix>http_requests_total`, `<prefix>http_request_duration_seconds`, `<prefix>http_requests_in_flight`).
+    /// A bridge to `responder`, writing request lines to `requestLog`; its metrics' names start with
+    /// `metricsPrefix` (`<prefix>http_requests_total`, `<prefix>http_request_duration_seconds`,
+    /// `<prefix>http_requests_in_flight`).
     public init(
-        responder: any HTTPResponder, logger: Logger, bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit,
-        metricsPrefix: String = ""
+        responder: any HTTPResponder, requestLog: any RequestLog,
+        bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit, metricsPrefix: String = ""
     ) {
         self.responder = responder
-        self.logger = logger
+        self.requestLog = requestLog
         self.bodyLimit = bodyLimit
         self.metrics = RequestMetrics(prefix: metricsPrefix)
     }
@@ -37,29 +48,19 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
         let context = RequestContext(requestID: request.requestID)
         let watch = fastCGIRequest.connectionWatch
         context.clientGone = { watch.isClosed }
-        var response =
+        let response =
             if let failure = reading.failure {
                 responder.respond(to: failure, request: request, context: context)
             } else {
                 responder.respond(to: request, context: context)
             }
-        response.headers.replace(name: "X-Request-Id", value: context.requestID)
-        let delivered = fastCGIRequest.write(response.serializedForCGI())
-        log(request: request, response: response, context: context, delivered: delivered)
-        metrics.finished(route: context.route, status: response.status.code, duration: .now - context.startedAt)
-    }
-
-    private func log(request: HTTPRequest, response: HTTPResponse, context: RequestContext, delivered: Bool) {
-        var metadata = context.logMetadata
-        // Room for the six fields below at once: growing the dictionary one field at a time rehashes it repeatedly.
-        metadata.reserveCapacity(metadata.count + 6)
-        metadata["requestId"] = .string(context.requestID)
-        metadata["method"] = .string(request.method.rawValue)
-        metadata["route"] = .string(context.route ?? RequestMetrics.unmatchedRoute)
-        metadata["status"] = .stringConvertible(response.status.code)
-        metadata["durationMs"] = .stringConvertible(context.elapsedMilliseconds)
-        if !delivered { metadata["clientGone"] = .stringConvertible(true) }
-        let level: Logger.Level = response.status.code >= 500 ? .error : .info
-        logger.log(level: level, "request", metadata: metadata)
+        let delivered = fastCGIRequest.write(response.serializedForCGI(requestID: context.requestID))
+        let duration = .now - context.startedAt
+        let route = context.route ?? RequestMetrics.unmatchedRoute
+        requestLog.write(
+            RequestLogEntry(
+                requestID: context.requestID, method: request.method, route: route, status: response.status.code,
+                duration: duration, clientGone: !delivered, details: context.logMetadata))
+        metrics.finished(route: route, status: response.status.code, duration: duration)
     }
 }

@@ -22,7 +22,7 @@ struct FastCGIParameterReader {
         switch Self.knownParameter(name) {
         case .requestMethod: method = HTTPMethod(rawValue: Self.string(value))
         case .requestURI: target = Self.string(value)
-        case .requestID: requestID = RequestID.validated(Self.string(value))
+        case .requestID: requestID = RequestID.validated(bytes: value)
         case .remoteAddress: remoteAddress = Self.string(value)
         case .contentType where !value.isEmpty: headers.add(name: "content-type", value: Self.string(value))
         case .contentLength where !value.isEmpty:

@@ -52,7 +52,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
     }
 
-    private static func singleLine(_ text: String) -> String {
+    static func singleLine(_ text: String) -> String {
         // CR and LF are single bytes in UTF-8 (inside "\r\n" too): scanning bytes finds every one of them.
         var text = text
         let hasLineBreak = text.withUTF8 { bytes in bytes.contains { $0 == 0x0D || $0 == 0x0A } }

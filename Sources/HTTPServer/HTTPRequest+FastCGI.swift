@@ -1,5 +1,6 @@
 extension HTTPRequest {
-    /// A request from the FastCGI parameters nginx sends (Debian's `fastcgi_params` plus `REQUEST_ID`).
+    /// A request from the FastCGI parameters nginx sends (`nginx/tenant-whatsapp.locations.conf` names them; Debian's
+    /// `fastcgi_params` works too, its other parameters are skipped).
     ///
     /// - `REQUEST_URI` gives the raw path and query;
     /// - every `HTTP_*` parameter becomes a header (`HTTP_X_FOO` → `x-foo`); an empty one (such as the

@@ -2,12 +2,26 @@
 public enum RequestID {
     /// `candidate` when it is a safe id (1–64 of `A–Z a–z 0–9 - _ .`), else nil.
     public static func validated(_ candidate: String?) -> String? {
-        guard let candidate, (1...64).contains(candidate.utf8.count) else { return nil }
-        let allowed = candidate.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        guard var candidate else { return nil }
+        return candidate.withUTF8 { isSafe($0) } ? candidate : nil
+    }
+
+    /// The id these bytes spell when they are a safe id, else nil: checked before a string is made.
+    static func validated(bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        isSafe(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+
+    private static func isSafe(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard (1...64).contains(bytes.count) else { return false }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                continue
+            default: return false
+            }
         }
-        return allowed ? candidate : nil
+        return true
     }
 
     /// A new random id: 32 lower-case hex digits (128 bits from the system's random source).

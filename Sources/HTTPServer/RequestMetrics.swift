@@ -19,12 +19,17 @@ final class RequestMetrics {
     let durationName: String
 
     private let inFlight: Meter
-    private var counters: [RouteAndStatus: Counter] = [:]
-    private var timers: [String: Timer] = [:]
+    /// The metric objects of each route seen, found by one lookup per request.
+    private var routes: [String: RouteMetrics] = [:]
 
-    private struct RouteAndStatus: Hashable {
-        let route: String
-        let status: Int
+    /// One route's timer and its counters by status (a route answers a handful of statuses: a short list).
+    private final class RouteMetrics {
+        let timer: Timer
+        var counters: [(status: Int, counter: Counter)] = []
+
+        init(timer: Timer) {
+            self.timer = timer
+        }
     }
 
     /// Metrics named `<prefix>http_requests_total`, `<prefix>http_request_duration_seconds` and
@@ -43,24 +48,24 @@ final class RequestMetrics {
     /// The request was answered with `status` after `duration`; `route` is its pattern, nil when none matched.
     func finished(route: String?, status: Int, duration: Duration) {
         let route = route ?? Self.unmatchedRoute
-        counter(route: route, status: status).increment()
-        timer(route: route).recordNanoseconds(Self.nanoseconds(duration))
+        let metrics = metrics(route: route)
+        counter(of: metrics, route: route, status: status).increment()
+        metrics.timer.recordNanoseconds(Self.nanoseconds(duration))
         inFlight.decrement()
     }
 
-    private func counter(route: String, status: Int) -> Counter {
-        let key = RouteAndStatus(route: route, status: status)
-        if let counter = counters[key] { return counter }
-        let counter = Counter(label: requestsName, dimensions: [("route", route), ("status", String(status))])
-        counters[key] = counter
-        return counter
+    private func metrics(route: String) -> RouteMetrics {
+        if let metrics = routes[route] { return metrics }
+        let metrics = RouteMetrics(timer: Timer(label: durationName, dimensions: [("route", route)]))
+        routes[route] = metrics
+        return metrics
     }
 
-    private func timer(route: String) -> Timer {
-        if let timer = timers[route] { return timer }
-        let timer = Timer(label: durationName, dimensions: [("route", route)])
-        timers[route] = timer
-        return timer
+    private func counter(of metrics: RouteMetrics, route: String, status: Int) -> Counter {
+        for entry in metrics.counters where entry.status == status { return entry.counter }
+        let counter = Counter(label: requestsName, dimensions: [("route", route), ("status", String(status))])
+        metrics.counters.append((status, counter))
+        return counter
     }
 
     /// Whole nanoseconds, as swift-metrics' timers take them (a request never lasts the 292 years that overflow).

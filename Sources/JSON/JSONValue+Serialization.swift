@@ -21,7 +21,7 @@ extension JSONValue {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
-        case .integer(let value): output.append(contentsOf: String(value).utf8)
+        case .integer(let value): output.append(decimal: value)
         case .number(let value):
             if !value.isFinite {
                 output.append(contentsOf: "null".utf8)

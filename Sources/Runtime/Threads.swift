@@ -6,6 +6,11 @@ public enum Threads {
     /// JSON parser limits nesting), so hundreds of threads stay cheap.
     public static let defaultStackSize = 512 * 1024
 
+    /// The processors online (at least 1).
+    public static var processorCount: Int {
+        max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+
     /// Runs `body` on a new detached thread with a stack of `stackSize` bytes.
     ///
     /// Throws the `errno` of `pthread_create` (EAGAIN when the process or system is out of threads).

@@ -12,8 +12,8 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     /// The lowest level written.
     public var logLevel: Logger.Level
-    private let label: String
-    private let sink: LogSink
+    let label: String
+    let sink: LogSink
 
     /// A handler for `label` writing lines of at least `level` to `sink`.
     public init(label: String, level: Logger.Level, sink: LogSink) {
@@ -35,12 +35,7 @@ public struct JSONLogHandler: LogHandler {
         line.reserveCapacity(512)
         line.append(contentsOf: #"{"time":"#.utf8)
         JSONValue.writeString(Timestamp.now().description, to: &line)
-        line.append(contentsOf: #","level":"#.utf8)
-        JSONValue.writeString(event.level.rawValue, to: &line)
-        line.append(contentsOf: #","label":"#.utf8)
-        JSONValue.writeString(label, to: &line)
-        line.append(contentsOf: #","message":"#.utf8)
-        JSONValue.writeString(event.message.description, to: &line)
+        Self.writeHead(level: event.level, label: label, message: event.message.description, to: &line)
         // Most lines carry only the event's metadata: merge only when the logger has its own too.
         let merged =
             metadata.isEmpty ? (event.metadata ?? [:]) : metadata.merging(event.metadata ?? [:]) { $1 }
@@ -54,13 +49,23 @@ public struct JSONLogHandler: LogHandler {
         sink.write(terminatedLine: line)
     }
 
+    /// `,"level":"…","label":"…","message":"…"`: the fields after the time.
+    static func writeHead(level: Logger.Level, label: String, message: String, to line: inout [UInt8]) {
+        line.append(utf8: #","level":"#)
+        JSONValue.writeString(level.rawValue, to: &line)
+        line.append(utf8: #","label":"#)
+        JSONValue.writeString(label, to: &line)
+        line.append(utf8: #","message":"#)
+        JSONValue.writeString(message, to: &line)
+    }
+
     /// Writes a metadata value straight into the line, without building a `JSONValue` first.
-    private static func write(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
+    static func write(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
         switch value {
         case .string(let text): JSONValue.writeString(text, to: &line)
         case .stringConvertible(let convertible):
             switch convertible {
-            case let number as Int: line.append(contentsOf: String(number).utf8)
+            case let number as Int: line.append(decimal: number)
             case let number as Double: JSONValue.number(number).write(to: &line)
             case let flag as Bool: line.append(contentsOf: (flag ? "true" : "false").utf8)
             default: JSONValue.writeString(convertible.description, to: &line)

@@ -15,6 +15,11 @@ public final class Application: HTTPResponder {
         self.router = router
     }
 
+    /// Every route, as `(method, pattern)`.
+    var routes: [(method: HTTPMethod, pattern: String)] {
+        router.routes
+    }
+
     /// The largest request body of the API routes: 16 KiB, as nginx's `client_max_body_size 16k`.
     public static let bodyLimit = 16 * 1024
     /// The largest webhook delivery: 64 KiB (a QR code's data URL is large), as nginx's limit on that location.

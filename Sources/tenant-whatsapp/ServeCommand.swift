@@ -23,8 +23,17 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Open this unix socket (mode 0660) instead of using file descriptor 0.")
     var socket: String?
 
-    @Option(name: .long, help: "Worker threads kept ready; more start as requests arrive, up to --max-requests.")
-    var threads: Int = 8
+    @Option(
+        name: .long,
+        help: """
+            Worker threads kept ready (default: twice the processors, at least 4); more start when all are busy \
+            waiting (on Evolution, the database), up to --max-requests.
+            """)
+    var threads: Int?
+
+    /// Twice the processors, at least 4: enough to keep every core busy with requests that only compute, while
+    /// threads waiting on an upstream are added as they get stuck.
+    static var defaultThreads: Int { max(4, 2 * Threads.processorCount) }
 
     @Option(name: .long, help: "Requests answered at once (each holds one thread); further connections wait queued.")
     var maxRequests: Int = 256
@@ -39,7 +48,7 @@ struct ServeCommand: ParsableCommand {
     var onStop: StopBehaviour?
 
     func validate() throws {
-        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024") }
+        guard (1...1024).contains(threads ?? 1) else { throw ValidationError("--threads must be between 1 and 1024") }
         guard (1...4096).contains(maxRequests) else {
             throw ValidationError("--max-requests must be between 1 and 4096")
         }
@@ -63,15 +72,18 @@ struct ServeCommand: ParsableCommand {
                 )
             }
             let server = FastCGIServer(
-                listener: listener, minimumWorkers: threads, maximumInFlight: max(threads, maxRequests),
+                listener: listener, minimumWorkers: threads ?? Self.defaultThreads,
+                maximumInFlight: max(threads ?? Self.defaultThreads, maxRequests),
                 stopBehaviour: onStop ?? .drain, logger: logger)
             // One application for the process: its pool, breaker and limits are shared by every worker thread.
             let application = Application(
                 configuration: configuration, logger: logger, metricsRegistry: metricsRegistry)
             try server.run {
+                // Each worker's own request log: the JSON one keeps its line buffer.
                 FastCGIHTTPBridge(
-                    responder: application, logger: logger, bodyLimit: Application.webhookBodyLimit,
-                    metricsPrefix: Application.metricsPrefix)
+                    responder: application,
+                    requestLog: JSONRequestLog(logger: logger) ?? LoggerRequestLog(logger: logger),
+                    bodyLimit: Application.webhookBodyLimit, metricsPrefix: Application.metricsPrefix)
             }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])

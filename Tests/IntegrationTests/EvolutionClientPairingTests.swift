@@ -48,8 +48,11 @@ final class EvolutionClientPairingTests {
             return
         }
         #expect(first.pairingCode?.count == 8)
-        let uris = try sim.accessLog().compactMap { $0["uri"] as? String }
-        #expect(uris.contains("/instance/connect/\(name)?number=\(Self.number)"), "\(uris)")
+        // nginx logs a request once its answer is sent: the line may follow the answer by a moment.
+        try Wait.until("the simulator's nginx logged the connect with the number") {
+            try sim.accessLog().compactMap { $0["uri"] as? String }
+                .contains("/instance/connect/\(name)?number=\(Self.number)")
+        }
 
         // Connecting: Evolution answers its current object, number or not.
         guard case .qrCode(let again) = try evolution.connect(instance: name, number: Self.number) else {
