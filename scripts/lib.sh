@@ -15,9 +15,9 @@ TW_DEBIAN_PACKAGES=(
 )
 
 # What only the tests need on top: the headless browser of the web page's test (BrowserFlowTests drives
-# chromium through chromedriver).
+# chromium through chromedriver), and wrk for the load of the worker pool's growth test.
 TW_DEBIAN_TEST_PACKAGES=(
-    chromium chromium-driver
+    chromium chromium-driver wrk
 )
 
 # The tests' Python packages, pinned in one requirements file, and the virtual environment they are installed

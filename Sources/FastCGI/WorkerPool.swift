@@ -15,10 +15,15 @@ final class WorkerPool: Sendable {
 
     /// Who is doing what; only read and written under the lock.
     struct State {
-        /// Worker threads alive (starting ones included).
+        /// Worker threads alive (starting ones included, parked ones too).
         var live = 0
         /// Workers not answering a request: waiting for a connection (or about to).
         var idle = 0
+        /// Workers beyond the minimum set aside: they wait on the lock, not on the listening socket, so new
+        /// connections do not wake them, until the supervisor needs them again or they end.
+        var parked = 0
+        /// Parked workers the supervisor called back and that have not resumed yet.
+        var recalled = 0
         /// Set once by SIGTERM/SIGINT.
         var stopping = false
         /// Set once the listening socket refuses new connections: an empty queue then stays empty.
@@ -27,9 +32,13 @@ final class WorkerPool: Sendable {
         var workerWanted = false
         /// Requests answered so far: the supervisor tells flowing workers from stuck ones by it.
         var answered: UInt64 = 0
+        /// When each busy worker (by its number) took its connection.
+        var busySince: [Int: ContinuousClock.Instant] = [:]
+        /// The number the next worker gets.
+        var nextWorkerNumber = 0
 
         /// Workers answering a request.
-        var busy: Int { live - idle }
+        var busy: Int { live - idle - parked }
     }
 
     let settings: Settings
@@ -90,20 +99,89 @@ final class WorkerPool: Sendable {
 
     /// The calling worker accepted a connection. When it was the last idle one and the cap allows, the growth
     /// supervisor is told: it starts a worker if the busy ones are stuck (see ``superviseGrowth()``).
-    func accepted() {
+    func accepted(worker: Int) {
+        let now = ContinuousClock.now
         let wanted = state.withLock { state -> Bool in
             state.idle -= 1
-            return state.idle == 0 && state.live < settings.maximumInFlight && !state.stopping
-                && !state.workerWanted
+            state.busySince[worker] = now
+            let canGrow = state.live < settings.maximumInFlight || state.parked > state.recalled
+            return state.idle == 0 && canGrow && !state.stopping && !state.workerWanted
         }
         if wanted { state.withLockNotifying { $0.workerWanted = true } }
     }
 
-    /// The calling worker finished answering its request.
-    func finished() {
+    /// A number for a new worker (its key in ``State/busySince``).
+    func workerNumber() -> Int {
         state.withLock { state in
-            state.idle += 1
+            defer { state.nextWorkerNumber += 1 }
+            return state.nextWorkerNumber
+        }
+    }
+
+    /// The calling worker finished answering its request. True when it is to park (``park()``): more workers than
+    /// the minimum are at work on requests that are not stuck (taken less than ``stuckAfter`` ago) or waiting for
+    /// connections, and another one already waits. Under a load that only needs the processor, the workers left
+    /// from a burst of stuck requests would otherwise all wait on the socket and wake for its connections,
+    /// competing with the minimum for the same cores; while requests are stuck, the minimum still serves the rest.
+    func finished(worker: Int) -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { state in
             state.answered &+= 1
+            state.busySince[worker] = nil
+            let working = state.live - state.parked
+            guard !state.stopping, working > settings.minimumWorkers, state.idle >= 1 else {
+                state.idle += 1
+                return false
+            }
+            let stuck = state.busySince.values.reduce(0) { $0 + (now - $1 > Self.stuckAfter ? 1 : 0) }
+            guard working - stuck > settings.minimumWorkers else {
+                state.idle += 1
+                return false
+            }
+            state.parked += 1
+            return true
+        }
+    }
+
+    /// What a parked worker does next.
+    enum ParkEnd {
+        /// It was called back: wait for connections again (counted idle).
+        case resume
+        /// It ends: idle for ``Settings/idleTimeout`` while parked, or stopping (no longer counted).
+        case exit
+    }
+
+    /// Waits, parked, until the supervisor calls the worker back, the idle timeout passes or shutdown begins.
+    func park() -> ParkEnd {
+        let deadline = ContinuousClock.now + settings.idleTimeout
+        let end = state.wait(until: deadline) { state -> ParkEnd? in
+            if state.stopping {
+                state.parked -= 1
+                state.live -= 1
+                return .exit
+            }
+            guard state.recalled > 0 else { return nil }
+            state.recalled -= 1
+            state.parked -= 1
+            state.idle += 1
+            return .resume
+        }
+        if let end {
+            // A worker that ends changes what stop() waits for.
+            if end == .exit { state.withLockNotifying { _ in } }
+            return end
+        }
+        return state.withLockNotifying { state -> ParkEnd in
+            // Called back after all, at the last moment.
+            if state.recalled > 0 && !state.stopping {
+                state.recalled -= 1
+                state.parked -= 1
+                state.idle += 1
+                return .resume
+            }
+            state.parked -= 1
+            state.live -= 1
+            return .exit
         }
     }
 
@@ -131,7 +209,7 @@ final class WorkerPool: Sendable {
                 if stopping { return }
                 let decision = state.withLock { state -> GrowthDecision in
                     if state.stopping { return .stop }
-                    if state.idle > 0 || state.live >= settings.maximumInFlight {
+                    if state.idle > 0 || (state.live >= settings.maximumInFlight && state.parked == state.recalled) {
                         state.workerWanted = false
                         return .noneNeeded
                     }
@@ -139,17 +217,21 @@ final class WorkerPool: Sendable {
                         answeredBefore = state.answered
                         return .watchAgain
                     }
-                    let count = min(burst, settings.maximumInFlight - state.live)
-                    state.live += count
-                    state.idle += count
-                    return .start(count)
+                    // Parked workers first (called back), then new threads up to the cap.
+                    let recalled = min(burst, state.parked - state.recalled)
+                    state.recalled += recalled
+                    let started = min(burst - recalled, settings.maximumInFlight - state.live)
+                    state.live += started
+                    state.idle += started
+                    return .start(recalled: recalled, new: started)
                 }
                 switch decision {
                 case .stop: return
                 case .noneNeeded: break watch
                 case .watchAgain: burst = 1
-                case .start(let count):
-                    for _ in 0..<count { _ = startWorker() }
+                case .start(let recalled, let started):
+                    if recalled > 0 { state.withLockNotifying { _ in } }
+                    for _ in 0..<started { _ = startWorker() }
                     burst *= 2
                 }
             }
@@ -158,7 +240,7 @@ final class WorkerPool: Sendable {
 
     private enum GrowthDecision {
         case stop, noneNeeded, watchAgain
-        case start(Int)
+        case start(recalled: Int, new: Int)
     }
 
     /// Whether the calling idle worker should end after ``Settings/idleTimeout`` without work: when more than the

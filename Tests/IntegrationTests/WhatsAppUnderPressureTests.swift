@@ -160,6 +160,30 @@ final class WhatsAppUnderPressureTests {
         #expect(try sim.instanceNames().filter { $0 == name }.count == 1)
     }
 
+    /// The stalled-tenant test above proves that stuck workers get company; requests that only compute must not get
+    /// any: threads beyond the cores' need would only compete for them (see `scripts/bench`).
+    @Test func healthUnderSixteenConnectionsAtOnceStartsNoThreadBeyondTheReadyOnes() throws {
+        let stack = try TestWhatsAppStack.start(
+            sim: sim, label: "compute",
+            nginxEnvironment: ["TW_NGINX_RATE": "100000r/s", "TW_NGINX_BURST": "100000", "TW_NGINX_CONN": "1000"])
+        defer { stack.stop() }
+        let pid = stack.responders[0].pid
+        #expect(try stack.nginx.send("GET", "/api/health").status == 200)
+        let threadsBefore = try Self.threadCount(of: pid)
+
+        // wrk keeps 16 connections busy for 2 s: nginx hands the responder up to 16 at once, all the time.
+        let load = try Subprocess.run(
+            ["/usr/bin/wrk", "-t2", "-c16", "-d2s", "http://127.0.0.1:\(stack.nginx.port)/api/health"])
+        #expect(load.succeeded, "\(load.error)")
+        #expect(!load.output.contains("Non-2xx"), "\(load.output)")
+        let threadsAfter = try Self.threadCount(of: pid)
+
+        // Starting a worker whenever the last ready one took a connection grew the pool by a thread per connection
+        // in flight at the busiest moment (7 more with the test's debug build, 12 with a release build). One or two
+        // may start when the machine leaves the workers without a processor long enough to look stuck.
+        #expect(threadsAfter - threadsBefore < 4, "\(threadsBefore) threads before the load, \(threadsAfter) after")
+    }
+
     @Test(arguments: [256, 4])
     func sigtermAnswersEveryDelayedRequestInFlightOrQueued(maxRequests: Int) throws {
         let stack = try TestWhatsAppStack.start(
@@ -182,6 +206,11 @@ final class WhatsAppUnderPressureTests {
     }
 
     // MARK: - Helpers
+
+    /// The threads of process `pid`, from `/proc`.
+    private static func threadCount(of pid: Int32) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count
+    }
 
     private struct Tenant {
         let id: String
