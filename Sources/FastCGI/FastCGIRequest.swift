@@ -55,8 +55,9 @@ public struct FastCGIRequest: ~Copyable {
     /// Reads up to `count` bytes of FCGI_STDIN, fewer when the stream ends first.
     private func read(upTo count: Int) -> [UInt8] {
         var body: [UInt8] = []
-        // A chunk on the stack, never zeroed: most bodies are empty (GET) or a few bytes.
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: min(max(count, 1), 4096)) { chunk in
+        // A chunk on the stack, never zeroed: most bodies are empty (GET) or a few bytes. At most 1 KiB: a larger
+        // temporary allocation asks the runtime whether the stack has room, and falls back to the heap.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: min(max(count, 1), 1024)) { chunk in
             while body.count < count {
                 let wanted = Int32(min(chunk.count, count - body.count))
                 let received = FCGX_GetStr(chunk.baseAddress, wanted, request.pointee.in)

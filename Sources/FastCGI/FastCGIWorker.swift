@@ -37,9 +37,10 @@ final class FastCGIWorker: @unchecked Sendable {
         FCGX_InitRequest(request, pool.settings.listener, 0)
         let handler = makeHandler()
         defer { FCGX_Free(request, 1) }
-        let number = pool.workerNumber()
+        let slot = pool.claimSlot()
+        defer { pool.releaseSlot(slot) }
         while accept(with: events) {
-            pool.accepted(worker: number)
+            pool.accepted(slot: slot)
             handler.handle(FastCGIRequest(request))
             // libfcgi closes a connection by shutting its sending side down and reading until nginx has closed its
             // own (select, up to 2 s), which spares a TCP peer a reset when input is left unread. Once the input
@@ -48,7 +49,7 @@ final class FastCGIWorker: @unchecked Sendable {
             if let input = request.pointee.in, FCGX_HasSeenEOF(input) != 0 { request.pointee.detached = 1 }
             // "Finish the request (accepted by FCGX_Accept_r)": flushes the output, closes the connection.
             FCGX_Finish_r(request)
-            if pool.finished(worker: number), pool.park() == .exit { return }
+            if pool.finished(slot: slot), pool.park() == .exit { return }
         }
     }
 

@@ -32,10 +32,10 @@ final class WorkerPool: Sendable {
         var workerWanted = false
         /// Requests answered so far: the supervisor tells flowing workers from stuck ones by it.
         var answered: UInt64 = 0
-        /// When each busy worker (by its number) took its connection.
-        var busySince: [Int: ContinuousClock.Instant] = [:]
-        /// The number the next worker gets.
-        var nextWorkerNumber = 0
+        /// When each busy worker took its connection, by the worker's slot (nil: not busy, or a free slot).
+        var busySince: [ContinuousClock.Instant?] = []
+        /// Slots of workers that ended, for the next ones.
+        var freeSlots: [Int] = []
 
         /// Workers answering a request.
         var busy: Int { live - idle - parked }
@@ -99,22 +99,31 @@ final class WorkerPool: Sendable {
 
     /// The calling worker accepted a connection. When it was the last idle one and the cap allows, the growth
     /// supervisor is told: it starts a worker if the busy ones are stuck (see ``superviseGrowth()``).
-    func accepted(worker: Int) {
+    func accepted(slot: Int) {
         let now = ContinuousClock.now
         let wanted = state.withLock { state -> Bool in
             state.idle -= 1
-            state.busySince[worker] = now
+            state.busySince[slot] = now
             let canGrow = state.live < settings.maximumInFlight || state.parked > state.recalled
             return state.idle == 0 && canGrow && !state.stopping && !state.workerWanted
         }
         if wanted { state.withLockNotifying { $0.workerWanted = true } }
     }
 
-    /// A number for a new worker (its key in ``State/busySince``).
-    func workerNumber() -> Int {
+    /// A slot in ``State/busySince`` for a worker that starts; give it back with ``releaseSlot(_:)`` when it ends.
+    func claimSlot() -> Int {
         state.withLock { state in
-            defer { state.nextWorkerNumber += 1 }
-            return state.nextWorkerNumber
+            if let slot = state.freeSlots.popLast() { return slot }
+            state.busySince.append(nil)
+            return state.busySince.count - 1
+        }
+    }
+
+    /// The slot of a worker that ends.
+    func releaseSlot(_ slot: Int) {
+        state.withLock { state in
+            state.busySince[slot] = nil
+            state.freeSlots.append(slot)
         }
     }
 
@@ -123,17 +132,20 @@ final class WorkerPool: Sendable {
     /// connections, and another one already waits. Under a load that only needs the processor, the workers left
     /// from a burst of stuck requests would otherwise all wait on the socket and wake for its connections,
     /// competing with the minimum for the same cores; while requests are stuck, the minimum still serves the rest.
-    func finished(worker: Int) -> Bool {
+    func finished(slot: Int) -> Bool {
         let now = ContinuousClock.now
         return state.withLock { state in
             state.answered &+= 1
-            state.busySince[worker] = nil
+            state.busySince[slot] = nil
             let working = state.live - state.parked
             guard !state.stopping, working > settings.minimumWorkers, state.idle >= 1 else {
                 state.idle += 1
                 return false
             }
-            let stuck = state.busySince.values.reduce(0) { $0 + (now - $1 > Self.stuckAfter ? 1 : 0) }
+            let stuck = state.busySince.reduce(0) { count, since in
+                guard let since, now - since > Self.stuckAfter else { return count }
+                return count + 1
+            }
             guard working - stuck > settings.minimumWorkers else {
                 state.idle += 1
                 return false
