@@ -10,9 +10,9 @@ import Runtime
 /// - every idle worker waits for a connection in an epoll instance of its own, watching the listening socket with
 ///   `EPOLLEXCLUSIVE` (a new connection wakes one worker, not all) and the shutdown pipe. A worker that finishes
 ///   while connections are queued takes the next at once: under load nothing sleeps or wakes.
-/// - when the last idle worker takes a connection and fewer than `maximumInFlight` exist, a supervising thread
-///   watches: if no request is answered for a few milliseconds, the busy workers are stuck waiting (an upstream,
-///   the database) and it starts more (1, 2, 4… per period while that lasts). A request waiting on a slow upstream
+/// - while requests are in flight a supervising thread watches: when every worker is busy and no request is
+///   answered for a few milliseconds, they are stuck waiting (an upstream, the database), and it starts more, up
+///   to `maximumInFlight` (1, 2, 4… per period while that lasts). A request waiting on a slow upstream
 ///   therefore holds one thread, never the others' turn: health checks and other tenants keep being answered.
 ///   Under a load that only needs the processor, answers keep coming and the pool stays at `minimumWorkers`:
 ///   threads beyond the cores' need would only compete for them. For the same reason a worker beyond the minimum

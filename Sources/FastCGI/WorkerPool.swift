@@ -28,8 +28,8 @@ final class WorkerPool: Sendable {
         var stopping = false
         /// Set once the listening socket refuses new connections: an empty queue then stays empty.
         var noMoreConnections = false
-        /// Set when the last idle worker took a connection: the growth supervisor decides whether to start one.
-        var workerWanted = false
+        /// Set while the growth supervisor sleeps because nothing is in flight: the next connection taken wakes it.
+        var supervisorAsleep = false
         /// Requests answered so far: the supervisor tells flowing workers from stuck ones by it.
         var answered: UInt64 = 0
         /// When each busy worker took its connection, by the worker's slot (nil: not busy, or a free slot).
@@ -39,6 +39,15 @@ final class WorkerPool: Sendable {
 
         /// Workers answering a request.
         var busy: Int { live - idle - parked }
+
+        /// A parked worker takes a call-back, if there is one: it counts as idle again.
+        mutating func resumeIfRecalled() -> Bool {
+            guard recalled > 0 else { return false }
+            recalled -= 1
+            parked -= 1
+            idle += 1
+            return true
+        }
     }
 
     let settings: Settings
@@ -97,17 +106,16 @@ final class WorkerPool: Sendable {
         state.withLockNotifying { $0.stopping = true }
     }
 
-    /// The calling worker accepted a connection. When it was the last idle one and the cap allows, the growth
-    /// supervisor is told: it starts a worker if the busy ones are stuck (see ``superviseGrowth()``).
+    /// The calling worker accepted a connection (see ``superviseGrowth()`` for what may start more workers).
     func accepted(slot: Int) {
         let now = ContinuousClock.now
-        let wanted = state.withLock { state -> Bool in
+        let wakeSupervisor = state.withLock { state -> Bool in
             state.idle -= 1
             state.busySince[slot] = now
-            let canGrow = state.live < settings.maximumInFlight || state.parked > state.recalled
-            return state.idle == 0 && canGrow && !state.stopping && !state.workerWanted
+            defer { state.supervisorAsleep = false }
+            return state.supervisorAsleep
         }
-        if wanted { state.withLockNotifying { $0.workerWanted = true } }
+        if wakeSupervisor { state.broadcast() }
     }
 
     /// A slot in ``State/busySince`` for a worker that starts; give it back with ``releaseSlot(_:)`` when it ends.
@@ -166,31 +174,14 @@ final class WorkerPool: Sendable {
     /// Waits, parked, until the supervisor calls the worker back, the idle timeout passes or shutdown begins.
     func park() -> ParkEnd {
         let deadline = ContinuousClock.now + settings.idleTimeout
-        let end = state.wait(until: deadline) { state -> ParkEnd? in
-            if state.stopping {
-                state.parked -= 1
-                state.live -= 1
-                return .exit
-            }
-            guard state.recalled > 0 else { return nil }
-            state.recalled -= 1
-            state.parked -= 1
-            state.idle += 1
-            return .resume
+        let resumed = state.wait(until: deadline) { state -> Bool? in
+            state.stopping ? false : (state.resumeIfRecalled() ? true : nil)
         }
-        if let end {
-            // A worker that ends changes what stop() waits for.
-            if end == .exit { state.withLockNotifying { _ in } }
-            return end
-        }
+        if resumed == true { return .resume }
+        // Notifying: a worker that ends changes what stop() waits for.
         return state.withLockNotifying { state -> ParkEnd in
-            // Called back after all, at the last moment.
-            if state.recalled > 0 && !state.stopping {
-                state.recalled -= 1
-                state.parked -= 1
-                state.idle += 1
-                return .resume
-            }
+            // Called back between the timeout and this lock: the supervisor counted on this worker.
+            if !state.stopping && state.resumeIfRecalled() { return .resume }
             state.parked -= 1
             state.live -= 1
             return .exit
@@ -208,12 +199,19 @@ final class WorkerPool: Sendable {
     /// wake for every new connection, while a worker that finishes takes the next queued connection at once (see
     /// ``FastCGIWorker``). Stuck workers get company fast: 1, then 2, 4, 8… more for each further ``stuckAfter``
     /// without an answer, so a burst of 64 stuck requests has its threads within about 20 ms.
+    ///
+    /// It looks every ``stuckAfter`` while something is in flight, and sleeps otherwise: waking it costs the first
+    /// connection after a quiet spell one broadcast, never each connection under load (a broadcast wakes the parked
+    /// workers too).
     private func superviseGrowth() {
         while true {
-            let wanted = state.wait(until: nil) { state -> Bool? in
-                state.stopping ? false : (state.workerWanted ? true : nil)
+            let working = state.wait(until: nil) { state -> Bool? in
+                if state.stopping { return false }
+                if state.busy > 0 { return true }
+                state.supervisorAsleep = true
+                return nil
             }
-            guard wanted == true else { return }
+            guard working == true else { return }
             var answeredBefore = state.withLock { $0.answered }
             var burst = 1
             watch: while true {
@@ -221,11 +219,9 @@ final class WorkerPool: Sendable {
                 if stopping { return }
                 let decision = state.withLock { state -> GrowthDecision in
                     if state.stopping { return .stop }
-                    if state.idle > 0 || (state.live >= settings.maximumInFlight && state.parked == state.recalled) {
-                        state.workerWanted = false
-                        return .noneNeeded
-                    }
-                    if state.answered != answeredBefore {
+                    if state.busy == 0 { return .nothingInFlight }
+                    let canGrow = state.live < settings.maximumInFlight || state.parked > state.recalled
+                    if state.idle > 0 || !canGrow || state.answered != answeredBefore {
                         answeredBefore = state.answered
                         return .watchAgain
                     }
@@ -235,14 +231,15 @@ final class WorkerPool: Sendable {
                     let started = min(burst - recalled, settings.maximumInFlight - state.live)
                     state.live += started
                     state.idle += started
-                    return .start(recalled: recalled, new: started)
+                    return .start(recalled: recalled, newThreads: started)
                 }
                 switch decision {
                 case .stop: return
-                case .noneNeeded: break watch
+                case .nothingInFlight: break watch
                 case .watchAgain: burst = 1
                 case .start(let recalled, let started):
-                    if recalled > 0 { state.withLockNotifying { _ in } }
+                    // Wakes the parked workers (only then: they would wake every period otherwise).
+                    if recalled > 0 { state.broadcast() }
                     for _ in 0..<started { _ = startWorker() }
                     burst *= 2
                 }
@@ -251,8 +248,8 @@ final class WorkerPool: Sendable {
     }
 
     private enum GrowthDecision {
-        case stop, noneNeeded, watchAgain
-        case start(recalled: Int, new: Int)
+        case stop, nothingInFlight, watchAgain
+        case start(recalled: Int, newThreads: Int)
     }
 
     /// Whether the calling idle worker should end after ``Settings/idleTimeout`` without work: when more than the

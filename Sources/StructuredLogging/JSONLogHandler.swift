@@ -30,7 +30,8 @@ public struct JSONLogHandler: LogHandler {
 
     /// Writes one line.
     public func log(event: LogEvent) {
-        // Written straight into one buffer, newline included: this runs for every request.
+        // Written straight into one buffer, newline included (the request lines of a FastCGI worker go through a
+        // JSONLineWriter, which writes them the same way without the metadata dictionary).
         var line: [UInt8] = []
         line.reserveCapacity(512)
         line.append(contentsOf: #"{"time":"#.utf8)
@@ -39,14 +40,10 @@ public struct JSONLogHandler: LogHandler {
         // Most lines carry only the event's metadata: merge only when the logger has its own too.
         let merged =
             metadata.isEmpty ? (event.metadata ?? [:]) : metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line.append(UInt8(ascii: ","))
-            JSONValue.writeString(key, to: &line)
-            line.append(UInt8(ascii: ":"))
-            Self.write(value, to: &line)
-        }
-        line.append(contentsOf: "}\n".utf8)
-        sink.write(terminatedLine: line)
+        var fields = JSONLogLine(bytes: consume line, metadata: merged.sorted { $0.key < $1.key })
+        fields.finish()
+        fields.bytes.append(contentsOf: "}\n".utf8)
+        sink.write(terminatedLine: fields.bytes)
     }
 
     /// `,"level":"…","label":"…","message":"…"`: the fields after the time.

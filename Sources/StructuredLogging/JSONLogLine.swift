@@ -1,8 +1,8 @@
 import JSON
 import Logging
 
-/// The fields of a line a ``JSONLineWriter`` is writing, written into it as they are added: typed values, no
-/// dictionary, no boxed numbers.
+/// The fields of a line a ``JSONLineWriter`` (or a ``JSONLogHandler``) is writing, written into it as they are
+/// added: typed values, no dictionary, no boxed numbers.
 ///
 /// Lines keep their keys in order (as ``JSONLogHandler`` writes them), so fields must be added in increasing key
 /// order; the metadata given to the writer is woven in between them, and a key added here wins over the same key

@@ -17,15 +17,7 @@ extension TestResponder {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.responderBinary)
         process.arguments = ["serve"] + arguments
-        var fullEnvironment = environment
-        if environment["JWT_SECRET"] == nil && environment["JWT_PUBLIC_KEY_FILE"] == nil {
-            fullEnvironment["JWT_SECRET"] = TestTokens.secret
-        }
-        if environment["EVOLUTION_API_URL"] == nil { fullEnvironment["EVOLUTION_API_URL"] = unusedEvolutionURL }
-        if environment["EVOLUTION_API_KEY"] == nil { fullEnvironment["EVOLUTION_API_KEY"] = unusedEvolutionKey }
-        fullEnvironment["LOG_FILE"] = logFile.path
-        fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        process.environment = fullEnvironment
+        process.environment = responderEnvironment(environment, logFile: logFile)
         // The child gets the listening socket as file descriptor 0; the test keeps its own descriptor open.
         process.standardInput = FileHandle(fileDescriptor: unit.descriptor, closeOnDealloc: false)
         process.standardOutput = FileHandle.nullDevice

@@ -43,17 +43,7 @@ final class TestResponder: @unchecked Sendable {
                 "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary, "serve",
                 "--threads", String(threads),
             ] + (maxRequests.map { ["--max-requests", String($0)] } ?? [])
-        var fullEnvironment = environment
-        if environment["JWT_SECRET"] == nil && environment["JWT_PUBLIC_KEY_FILE"] == nil {
-            // The responder refuses to start without a JWT key; tests that don't care get the test secret.
-            fullEnvironment["JWT_SECRET"] = TestTokens.secret
-        }
-        // Likewise the Evolution server and key, required at start since issue #5.
-        if environment["EVOLUTION_API_URL"] == nil { fullEnvironment["EVOLUTION_API_URL"] = unusedEvolutionURL }
-        if environment["EVOLUTION_API_KEY"] == nil { fullEnvironment["EVOLUTION_API_KEY"] = unusedEvolutionKey }
-        fullEnvironment["LOG_FILE"] = logFile.path
-        fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        process.environment = fullEnvironment
+        process.environment = responderEnvironment(environment, logFile: logFile)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: touch(directory.appendingPathComponent("\(name).err")))
         try process.run()
@@ -123,6 +113,21 @@ final class TestResponder: @unchecked Sendable {
     func standardError() -> String {
         let url = logFile.deletingPathExtension().appendingPathExtension("err")
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }
+
+    /// `environment` with what a test responder needs to start: the test JWT secret unless it names a key (the
+    /// responder refuses to start without one), ``unusedEvolutionURL`` / ``unusedEvolutionKey`` unless it names an
+    /// Evolution server (required at start since issue #5), `LOG_FILE` and the test process's `PATH`.
+    static func responderEnvironment(_ environment: [String: String], logFile: URL) -> [String: String] {
+        var fullEnvironment = environment
+        if environment["JWT_SECRET"] == nil && environment["JWT_PUBLIC_KEY_FILE"] == nil {
+            fullEnvironment["JWT_SECRET"] = TestTokens.secret
+        }
+        if environment["EVOLUTION_API_URL"] == nil { fullEnvironment["EVOLUTION_API_URL"] = unusedEvolutionURL }
+        if environment["EVOLUTION_API_KEY"] == nil { fullEnvironment["EVOLUTION_API_KEY"] = unusedEvolutionKey }
+        fullEnvironment["LOG_FILE"] = logFile.path
+        fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        return fullEnvironment
     }
 
     private static func touch(_ url: URL) throws -> URL {
