@@ -31,6 +31,8 @@ let package = Package(
         // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
         .target(name: "Runtime"),
         .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime"]),
+        // Secrets at rest: AES-256-GCM sealing of the keys PostgreSQL stores.
+        .target(name: "Secrets", dependencies: ["COpenSSL"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Resilience", dependencies: ["Runtime"]),
 
@@ -53,7 +55,8 @@ let package = Package(
         .target(
             name: "TenantWhatsApp",
             dependencies: [
-                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime", "StructuredLogging",
+                "HTTPServer", "Postgres", "JSON", "JWT", "HTTPClient", "Resilience", "Runtime", "Secrets",
+                "StructuredLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -62,7 +65,8 @@ let package = Package(
         .executableTarget(
             name: "tenant-whatsapp",
             dependencies: [
-                "TenantWhatsApp", "HTTPServer", "FastCGI", "Postgres", "Runtime", "StructuredLogging",
+                "TenantWhatsApp", "HTTPServer", "FastCGI", "JSON", "Postgres", "Runtime", "Secrets",
+                "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -91,11 +95,12 @@ let package = Package(
 
         .testTarget(name: "JWTTests", dependencies: ["JWT", "TestTokenMinting"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(
             name: "UnitTests",
             dependencies: [
                 "TenantWhatsApp", "HTTPServer", "JSON", "JWT", "TestTokenMinting", "EvolutionSimulator",
-                "Resilience", "Runtime", "Postgres", "StructuredLogging",
+                "Resilience", "Runtime", "Postgres", "Secrets", "StructuredLogging",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +108,9 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Postgres", "TestTokenMinting", "HTTPClient", "JWT", "TenantWhatsApp", "Runtime"]
+            dependencies: [
+                "Postgres", "TestTokenMinting", "HTTPClient", "JWT", "TenantWhatsApp", "Runtime", "Secrets",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -4,53 +4,56 @@ import Prometheus
 import Resilience
 
 extension Application {
-    /// The application as `serve` runs it: one PostgreSQL pool, one set of Evolution clients behind one circuit
-    /// breaker, and the per-tenant limits, all shared by every worker thread of the process.
+    /// The application as `serve` runs it: one PostgreSQL pool, the Evolution servers (each with its clients, circuit
+    /// breaker and in-flight cap of at most a quarter of `maxRequests` unless configured), and the per-tenant limits,
+    /// all shared by every worker thread of the process.
+    ///
+    /// Throws when the Evolution servers cannot be loaded (PostgreSQL unreachable, a stored secret that `SECRETS_KEY`
+    /// does not open, no server at all): `serve` refuses to start with that one line.
     ///
     /// `metricsRegistry` is the registry `MetricsSystem` was bootstrapped with (before this init, so that the metrics
     /// made here record into it); `GET /api/metrics` writes it. Without one (unit tests) that route is a 404 and every
     /// metric is swift-metrics' no-op.
     public convenience init(
-        configuration: Configuration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil
-    ) {
+        configuration: Configuration, maxRequests: Int = 256, logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry? = nil
+    ) throws(EvolutionServerDirectoryError) {
         let poolMetrics = DatabasePoolMetrics()
         let pool = PostgresPool(
             connectionString: configuration.databaseURL, size: configuration.databasePoolSize,
             borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
             sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"],
             onBorrowWait: { waited, timedOut in poolMetrics.recordBorrow(waited: waited, timedOut: timedOut) })
-        let breaker = CircuitBreaker(
-            failureThreshold: configuration.breakerFailures,
-            cooldown: .milliseconds(configuration.breakerCooldownMilliseconds),
-            onTransition: { from, to in
-                logger.warning(
-                    "Evolution circuit breaker changed state",
-                    metadata: ["from": .string(from.rawValue), "to": .string(to.rawValue)])
-            })
+        var serverSettings = EvolutionServerSettings()
+        serverSettings.timeoutMilliseconds = configuration.evolutionTimeoutMilliseconds
+        serverSettings.breakerFailures = configuration.breakerFailures
+        serverSettings.breakerCooldown = .milliseconds(configuration.breakerCooldownMilliseconds)
+        serverSettings.maximumInFlightPerServer = configuration.maximumInFlightPerServer(maxRequests: maxRequests)
+        serverSettings.webhook = configuration.webhook
+        let servers = try EvolutionServerDirectory(
+            registry: EvolutionServerRegistry(pool: pool),
+            secrets: configuration.secrets.map(EvolutionServerSecrets.init),
+            implicitDefault: configuration.evolution, settings: serverSettings, logger: logger)
         let dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: configuration.authentication)),
             tenants: PostgresTenantRepository(pool: pool),
             lock: PostgresOperationLock(pool: pool),
-            evolution: GuardedEvolution(
-                configuration: configuration.evolution, breaker: breaker,
-                webhook: configuration.webhook.map {
-                    EvolutionWebhook(url: $0.url, jwtKey: $0.secret, events: WebhookSettings.events)
-                }),
+            servers: servers,
             audit: PostgresAuditTrail(pool: pool, logger: logger),
             tenantLimiter: KeyedLimiter(limit: configuration.maxEvolutionRequestsPerTenant),
             statusChecks: SingleFlight(),
             settings: Self.flowSettings(configuration),
             clock: .system, logger: logger)
-        let webhook = configuration.webhook.map {
+        let webhook = configuration.webhook.map { _ in
             EvolutionWebhookHandler(
-                verifier: $0.verifier, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)
+                servers: servers, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)
         }
         let metrics = metricsRegistry.map { registry in
             MetricsHandler(
                 registry: registry,
                 sampleGauges: {
                     poolMetrics.sample(pool.statistics)
-                    EvolutionMetrics.sample(breaker: breaker.state)
+                    servers.sampleBreakers()
                 })
         }
         self.init(
@@ -64,7 +67,7 @@ extension Application {
     private static func flowSettings(_ configuration: Configuration) -> FlowSettings {
         var settings = FlowSettings(
             qrWait: .milliseconds(configuration.qrWaitMilliseconds),
-            upstreamTimeout: .milliseconds(configuration.evolution.timeoutMilliseconds))
+            upstreamTimeout: .milliseconds(configuration.evolutionTimeoutMilliseconds))
         settings.webhooks = configuration.webhook != nil
         settings.statusMaxAge = .milliseconds(configuration.statusMaxAgeMilliseconds)
         return settings

@@ -24,8 +24,9 @@ public final class Application: HTTPResponder {
     public static let bodyLimit = 16 * 1024
     /// The largest webhook delivery: 64 KiB (a QR code's data URL is large), as nginx's limit on that location.
     public static let webhookBodyLimit = 64 * 1024
-    /// Where Evolution delivers its events.
+    /// Where Evolution delivers its events: `default`'s route, and every registered server's.
     static let webhookPattern = "/api/evolution/webhook"
+    static let serverWebhookPattern = "/api/evolution/webhook/{serverId}"
     /// Where a Prometheus server scrapes the process's metrics.
     static let metricsPattern = "/api/metrics"
     /// The start of every metric's name: `tenant_whatsapp_http_requests_total`, `tenant_whatsapp_evolution_calls_total`…
@@ -44,7 +45,8 @@ public final class Application: HTTPResponder {
         case .found(let handler, let pattern, let parameters):
             context.route = pattern
             // The bridge reads up to the largest limit (the webhook's); every other route keeps the API's 16 KiB.
-            guard request.body.count <= (pattern == Self.webhookPattern ? Self.webhookBodyLimit : Self.bodyLimit)
+            let isWebhook = pattern == Self.webhookPattern || pattern == Self.serverWebhookPattern
+            guard request.body.count <= (isWebhook ? Self.webhookBodyLimit : Self.bodyLimit)
             else { return APIError(.payloadTooLarge).response(requestID: context.requestID) }
             do {
                 return try handler.handle(request, parameters: parameters, context: context)
@@ -71,7 +73,7 @@ public final class Application: HTTPResponder {
 
     /// The routes of the API around the WhatsApp `dependencies` and a readiness check.
     ///
-    /// `POST /api/evolution/webhook` exists only with webhooks configured (`webhook`), `GET /api/metrics` only with a
+    /// `POST /api/evolution/webhook[/{serverId}]` exists only with webhooks configured (`webhook`), `GET /api/metrics` only with a
     /// registry to write (`metrics`); without, each is a 404 like any unknown path.
     static func router(
         whatsApp dependencies: WhatsAppDependencies, webhook: EvolutionWebhookHandler? = nil,
@@ -81,12 +83,15 @@ public final class Application: HTTPResponder {
         router.add(.get, "/api/health", HealthHandler())
         router.add(
             .get, "/api/ready",
-            ReadyHandler(checkDatabase: checkDatabase, breakerState: { dependencies.evolution.breakerState }))
+            ReadyHandler(checkDatabase: checkDatabase, servers: { dependencies.servers.readiness() }))
         router.add(.post, "/api/tenants/{tenantId}/whatsapp/connect", ConnectHandler(dependencies: dependencies))
         router.add(.get, "/api/tenants/{tenantId}/whatsapp/status", StatusHandler(dependencies: dependencies))
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
-        if let webhook { router.add(.post, webhookPattern, webhook) }
+        if let webhook {
+            router.add(.post, webhookPattern, webhook)
+            router.add(.post, serverWebhookPattern, webhook)
+        }
         if let metrics { router.add(.get, metricsPattern, metrics) }
         return router
     }

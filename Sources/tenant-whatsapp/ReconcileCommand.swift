@@ -34,9 +34,15 @@ struct ReconcileCommand: ParsableCommand {
     @Flag(name: .long, help: "Also delete instances named tenant_{id} whose tenant does not exist.")
     var deleteUnknownTenants = false
 
+    @Option(name: .long, help: "Reconcile only this Evolution server (see `servers list`).")
+    var server: String?
+
     func validate() throws {
         guard ReconcileOptions.duration(staleAfter) != nil else {
             throw ValidationError("--stale-after must be a whole number with s, m, h or d (e.g. 90s, 24h)")
+        }
+        if let server, EvolutionServerID(server) == nil {
+            throw ValidationError("--server must be a server id: lower-case letters, digits and '-', at most 32")
         }
     }
 
@@ -51,7 +57,9 @@ struct ReconcileCommand: ParsableCommand {
             deleteUnknownTenants: deleteUnknownTenants)
         let report: ReconcileReport
         do {
-            report = try Reconciler(configuration: configuration.evolution, pool: pool, logger: logger).run(options)
+            report = try Reconciler(
+                configuration: configuration, pool: pool, logger: logger, only: server.flatMap(EvolutionServerID.init)
+            ).run(options)
         } catch {
             logger.error("reconcile could not run", metadata: ["error": .string("\(error)")])
             writeToStandardError("tenant-whatsapp reconcile: \(error)")

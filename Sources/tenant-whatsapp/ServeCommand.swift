@@ -62,6 +62,17 @@ struct ServeCommand: ParsableCommand {
         var metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
         metricsFactory.defaultDurationHistogramBuckets = Application.metricsDurationBuckets
         MetricsSystem.bootstrap(metricsFactory)
+        // One application for the process: its pool, servers and limits are shared by every worker thread.
+        let application: Application
+        do {
+            application = try Application(
+                configuration: configuration, maxRequests: maxRequests, logger: logger,
+                metricsRegistry: metricsRegistry)
+        } catch {
+            logger.critical("cannot serve", metadata: ["error": .string(error.description)])
+            writeToStandardError("tenant-whatsapp serve: \(error.description)")
+            throw ExitCode.failure
+        }
         do throws(FastCGIError) {
             let listener = try FastCGIListener.make(socketPath: socket)
             if socket == nil, onStop == nil, ProcessEnvironment.current()["INVOCATION_ID"] != nil {
@@ -75,9 +86,6 @@ struct ServeCommand: ParsableCommand {
                 listener: listener, minimumWorkers: threads ?? Self.defaultThreads,
                 maximumInFlight: max(threads ?? Self.defaultThreads, maxRequests),
                 stopBehaviour: onStop ?? .drain, logger: logger)
-            // One application for the process: its pool, breaker and limits are shared by every worker thread.
-            let application = Application(
-                configuration: configuration, logger: logger, metricsRegistry: metricsRegistry)
             try server.run {
                 // Each worker's own request log: the JSON one keeps its line buffer.
                 FastCGIHTTPBridge(

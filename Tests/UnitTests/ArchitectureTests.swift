@@ -15,6 +15,7 @@ struct ArchitectureTests {
         "Postgres": ["CLibPQ", "Runtime"],
         "HTTPClient": ["CCurl"],
         "JWT": ["COpenSSL", "JSON", "Runtime"],
+        "Secrets": ["COpenSSL"],
         "Resilience": ["Runtime"],
         "StructuredLogging": ["Glibc", "JSON", "Logging", "Runtime"],
         // Request metrics through swift-metrics' API only; which backend records them is the executable's choice.
@@ -23,13 +24,13 @@ struct ArchitectureTests {
         // metrics route writes the registry's exposition.
         "TenantWhatsApp": [
             "CoreMetrics", "Foundation", "FoundationEssentials", "HTTPClient", "HTTPServer", "JSON", "JWT", "Logging",
-            "Postgres", "Prometheus", "Resilience", "Runtime", "StructuredLogging",
+            "Postgres", "Prometheus", "Resilience", "Runtime", "Secrets", "StructuredLogging",
         ],
         "EvolutionSimulator": ["HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Runtime", "Synchronization"],
         // `serve` bootstraps MetricsSystem with the Prometheus registry.
         "tenant-whatsapp": [
-            "ArgumentParser", "CoreMetrics", "FastCGI", "HTTPServer", "Logging", "Postgres", "Prometheus", "Runtime",
-            "StructuredLogging", "TenantWhatsApp",
+            "ArgumentParser", "CoreMetrics", "FastCGI", "HTTPServer", "JSON", "Logging", "Postgres", "Prometheus",
+            "Runtime", "Secrets", "StructuredLogging", "TenantWhatsApp",
         ],
         "evolution-sim": [
             "ArgumentParser", "EvolutionSimulator", "FastCGI", "HTTPServer", "Logging", "Runtime",

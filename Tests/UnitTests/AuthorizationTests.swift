@@ -19,7 +19,7 @@ struct AuthorizationTests {
     private let application: Application
 
     init() throws {
-        application = Application(
+        application = try Application(
             configuration: try Configuration.load(from: Self.environment()), logger: Logger(label: "test"))
     }
 
@@ -137,7 +137,7 @@ struct AuthorizationTests {
     }
 
     @Test func theTenantClaimNameIsConfigurable() throws {
-        let application = Application(
+        let application = try Application(
             configuration: try Configuration.load(from: Self.environment(["JWT_TENANT_CLAIM": "org"])),
             logger: Logger(label: "test"))
         let token = TestToken.make(claims: #"{"tenantId":"t2","org":"t1","exp":\#(TestToken.now + 600)}"#)

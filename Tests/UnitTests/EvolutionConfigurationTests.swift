@@ -12,7 +12,10 @@ struct EvolutionConfigurationTests {
     private func load(_ changes: [String: String?]) throws(ConfigurationError) -> EvolutionConfiguration {
         var environment = valid
         for (name, value) in changes { environment[name] = value }
-        return try EvolutionConfiguration.load(from: environment)
+        guard let loaded = try EvolutionConfiguration.load(from: environment) else {
+            throw ConfigurationError(variable: "EVOLUTION_API_URL", problem: "and EVOLUTION_API_KEY are not set")
+        }
+        return loaded
     }
 
     @Test func readsTheThreeVariablesWithADefaultTimeout() throws {

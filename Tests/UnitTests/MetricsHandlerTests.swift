@@ -37,12 +37,12 @@ struct MetricsHandlerTests {
     @Test func theApplicationServesMetricsOnlyWithARegistry() throws {
         let configuration = try Configuration.load(from: AuthorizationTests.environment())
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let without = Application(configuration: configuration, logger: logger)
+        let without = try Application(configuration: configuration, logger: logger)
         #expect(Self.get("/api/metrics", from: without).status.code == 404)
 
         let registry = PrometheusCollectorRegistry()
         registry.makeCounter(name: "probe_total").increment()
-        let with = Application(configuration: configuration, logger: logger, metricsRegistry: registry)
+        let with = try Application(configuration: configuration, logger: logger, metricsRegistry: registry)
         // Sampling reads the pool's counters and the breaker's state: no connection is made, nothing crashes.
         let response = Self.get("/api/metrics", from: with)
         #expect(response.status.code == 200)

@@ -37,6 +37,7 @@ struct MetricsRecordingTests {
     @Test func evolutionCallsAreCountedByOperationAndOutcomeAndRefusedOnesAreNotTimed() {
         let capture = MetricsCapture()
         let evolution = GuardedEvolution(
+            server: .implicitDefault,
             configuration: EvolutionConfiguration(baseURL: "http://127.0.0.1:9", apiKey: "secret-api-key"),
             breaker: CircuitBreaker(failureThreshold: 1, cooldown: .seconds(60)), webhook: nil)
         capture.recording {
@@ -50,10 +51,10 @@ struct MetricsRecordingTests {
         let samples = capture.samples
         let calls = EvolutionMetrics.callsName
         let duration = EvolutionMetrics.durationName
-        #expect(samples[#"\#(calls){operation="connectionState",outcome="unavailable"}"#] == 1)
-        #expect(samples[#"\#(calls){operation="connect",outcome="circuit_open"}"#] == 1)
-        #expect(samples[#"\#(duration)_count{operation="connectionState"}"#] == 1)
-        #expect(samples[#"\#(duration)_count{operation="connect"}"#] == nil)
+        #expect(samples[#"\#(calls){operation="connectionState",outcome="unavailable",server="default"}"#] == 1)
+        #expect(samples[#"\#(calls){operation="connect",outcome="circuit_open",server="default"}"#] == 1)
+        #expect(samples[#"\#(duration)_count{operation="connectionState",server="default"}"#] == 1)
+        #expect(samples[#"\#(duration)_count{operation="connect",server="default"}"#] == nil)
         let text = capture.registry.emitToString()
         #expect(!text.contains("tenant_t1") && !text.contains("secret-api-key"))
     }
@@ -77,8 +78,10 @@ struct MetricsRecordingTests {
         let tenants = FakeTenantRepository()
         tenants.seed(TenantID("t1")!, .instance("tenant_t1", .connecting))
         let settings = try WebhookSettings(url: "http://127.0.0.1/api/evolution/webhook", secret: TestToken.secret)
+        let servers = FakeEvolutionServers(FakeEvolution())
+        servers.setVerifier(settings.verifier, for: .implicitDefault)
         let handler = EvolutionWebhookHandler(
-            verifier: settings.verifier, tenants: tenants, audit: FakeAuditRecorder(), logger: Self.noLogs)
+            servers: servers, tenants: tenants, audit: FakeAuditRecorder(), logger: Self.noLogs)
         let token = TestToken.make(
             claims: #"{"app":"evolution","action":"webhook","iat":\#(TestToken.now),"exp":\#(TestToken.now + 600)}"#)
         func deliver(_ event: String, instance: String = "tenant_t1", token: String? = token) -> Int {
@@ -90,8 +93,10 @@ struct MetricsRecordingTests {
                 requestID: "r")
             do {
                 return try handler.handle(request, parameters: [:], context: RequestContext(requestID: "r")).status.code
-            } catch {
+            } catch let error as APIError {
                 return error.code.status.code
+            } catch {
+                return 0
             }
         }
         let capture = MetricsCapture()
@@ -122,7 +127,7 @@ struct MetricsRecordingTests {
             metrics.recordBorrow(waited: .microseconds(40), timedOut: false)
             metrics.recordBorrow(waited: .seconds(2), timedOut: true)
             metrics.sample(PostgresPool.Statistics(open: 5, idle: 2, borrowed: 3, waiting: 1, timeouts: 1))
-            EvolutionMetrics.sample(breaker: .halfOpen)
+            EvolutionMetrics.sample(breaker: .halfOpen, server: .implicitDefault)
         }
         let samples = capture.samples
         #expect(samples[DatabasePoolMetrics.inUseName] == 3)
@@ -130,6 +135,6 @@ struct MetricsRecordingTests {
         #expect(samples[DatabasePoolMetrics.waitName + "_count"] == 2)
         #expect(samples[DatabasePoolMetrics.waitName + #"_bucket{le="0.005"}"#] == 1)
         #expect(samples[DatabasePoolMetrics.timeoutsName] == 1)
-        #expect(samples[EvolutionMetrics.breakerStateName] == 1)
+        #expect(samples[EvolutionMetrics.breakerStateName + #"{server="default"}"#] == 1)
     }
 }

@@ -118,7 +118,7 @@ struct OpenAPIDocumentCoverageTests {
                 "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:8080/api/evolution/webhook",
                 "EVOLUTION_WEBHOOK_SECRET": String(repeating: "w", count: 32),
             ]))
-        return Application(
+        return try Application(
             configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             metricsRegistry: PrometheusCollectorRegistry())
     }

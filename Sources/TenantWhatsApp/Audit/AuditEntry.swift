@@ -7,6 +7,8 @@ struct AuditEntry: Sendable {
         case stateChange = "state_change"
         /// What `tenant-whatsapp reconcile` changed.
         case reconcile
+        /// A webhook delivery that was refused or ignored for a reason worth keeping (signed by another server).
+        case webhook
     }
 
     let tenant: TenantID

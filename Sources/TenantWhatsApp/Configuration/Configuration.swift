@@ -1,6 +1,7 @@
 import HTTPServer
 import Logging
 import Runtime
+import Secrets
 import StructuredLogging
 
 /// The responder's settings, read from environment variables (names fixed by the contract).
@@ -9,8 +10,17 @@ public struct Configuration: Sendable {
     public var databaseURL: String
     /// `JWT_*`: the bearer-token key and rules, and the tenant claim (see ``AuthenticationSettings``).
     public var authentication: AuthenticationSettings
-    /// `EVOLUTION_API_URL`, `EVOLUTION_API_KEY`, `EVOLUTION_TIMEOUT_MS`: the upstream and its per-call deadline.
-    public var evolution: EvolutionConfiguration
+    /// `EVOLUTION_API_URL`, `EVOLUTION_API_KEY`: the implicit Evolution server `default`; nil when neither is set
+    /// (the registered servers only, see docs/servers.md).
+    public var evolution: EvolutionConfiguration?
+    /// `EVOLUTION_TIMEOUT_MS`: the deadline of one upstream call, on every server (default 10000).
+    public var evolutionTimeoutMilliseconds = EvolutionConfiguration.defaultTimeoutMilliseconds
+    /// `SECRETS_KEY` and `SECRETS_KEY_PREVIOUS`: seals the secrets PostgreSQL stores (Evolution servers' keys and
+    /// webhook secrets); nil when `SECRETS_KEY` is not set.
+    public var secrets: SecretBox?
+    /// `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER`: calls in flight to one Evolution server from this process; nil: a quarter
+    /// of `--max-requests` (see ``maximumInFlightPerServer(maxRequests:)``).
+    public var maxInFlightPerServer: Int?
     /// `EVOLUTION_QR_WAIT_MS`: how long connect keeps asking Evolution for a QR code that is not there yet
     /// (default 20000; 0 asks once).
     public var qrWaitMilliseconds: Int
@@ -38,7 +48,7 @@ public struct Configuration: Sendable {
 
     /// A configuration from its parts.
     public init(
-        databaseURL: String, authentication: AuthenticationSettings, evolution: EvolutionConfiguration,
+        databaseURL: String, authentication: AuthenticationSettings, evolution: EvolutionConfiguration?,
         qrWaitMilliseconds: Int = Configuration.defaultQRWaitMilliseconds, logLevel: Logger.Level = .info,
         logFile: String? = nil
     ) {
@@ -63,6 +73,13 @@ public struct Configuration: Sendable {
         var configuration = Configuration(
             databaseURL: databaseURL, authentication: authentication, evolution: evolution,
             qrWaitMilliseconds: qrWait, logLevel: logLevel, logFile: logFile)
+        configuration.evolutionTimeoutMilliseconds = try EvolutionConfiguration.timeout(
+            from: environment["EVOLUTION_TIMEOUT_MS"])
+        configuration.secrets = try secretsFromEnvironment(environment)
+        if let value = environment["EVOLUTION_MAX_IN_FLIGHT_PER_SERVER"], !value.isEmpty {
+            configuration.maxInFlightPerServer = try integer(
+                "EVOLUTION_MAX_IN_FLIGHT_PER_SERVER", in: environment, default: 1, 1...4096)
+        }
         configuration.databasePoolSize = try integer("DATABASE_POOL_SIZE", in: environment, default: 8, 1...1000)
         configuration.databasePoolTimeoutMilliseconds = try integer(
             "DATABASE_POOL_TIMEOUT_MS", in: environment, default: 2000, 1...60_000)
@@ -92,6 +109,41 @@ public struct Configuration: Sendable {
                 problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    /// `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER`, or a quarter of `maxRequests` (at least 1) when unset: one hung server
+    /// can never hold more than that many of the process's workers.
+    public func maximumInFlightPerServer(maxRequests: Int) -> Int {
+        maxInFlightPerServer ?? max(1, maxRequests / 4)
+    }
+
+    /// `EVOLUTION_TIMEOUT_MS`, or its default.
+    public static func evolutionTimeoutFromEnvironment(
+        _ environment: [String: String]
+    ) throws(ConfigurationError) -> Int {
+        try EvolutionConfiguration.timeout(from: environment["EVOLUTION_TIMEOUT_MS"])
+    }
+
+    /// `SECRETS_KEY` (and `SECRETS_KEY_PREVIOUS`) as a box; nil without `SECRETS_KEY`.
+    public static func secretsFromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> SecretBox?
+    {
+        func key(_ variable: String) throws(ConfigurationError) -> SecretsKey? {
+            guard let value = environment[variable], !value.isEmpty else { return nil }
+            do {
+                return try SecretsKey(base64: value)
+            } catch {
+                throw ConfigurationError(variable: variable, problem: "must be 32 random bytes in base64")
+            }
+        }
+        let current = try key("SECRETS_KEY")
+        let previous = try key("SECRETS_KEY_PREVIOUS")
+        guard let current else {
+            if previous != nil {
+                throw ConfigurationError(variable: "SECRETS_KEY", problem: "is not set, but SECRETS_KEY_PREVIOUS is")
+            }
+            return nil
+        }
+        return SecretBox(current: current, previous: previous)
     }
 
     /// The default of `EVOLUTION_QR_WAIT_MS`: with Evolution's own timeouts it keeps connect under nginx's 60 s.

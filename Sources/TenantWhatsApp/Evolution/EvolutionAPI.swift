@@ -1,7 +1,8 @@
 /// The Evolution calls the WhatsApp flows make, each bounded by the request's deadline.
 ///
-/// The seam between the flows and the upstream: the product's implementation is ``GuardedEvolution`` (pooled
-/// libcurl clients behind a circuit breaker); unit tests pass an in-memory fake.
+/// The seam between the flows and one Evolution server: the product's implementation is ``GuardedEvolution`` (pooled
+/// libcurl clients behind the server's circuit breaker and in-flight cap), reached through ``EvolutionServers``; unit
+/// tests pass an in-memory fake.
 protocol EvolutionAPI: Sendable {
     /// `POST /instance/create` (see ``EvolutionClient/createInstance(named:number:)``), with `number` when a
     /// pairing code is wanted for that phone.
@@ -30,8 +31,6 @@ protocol EvolutionAPI: Sendable {
     /// Makes sure the instance pushes its events to us: with webhooks configured, reads the instance's webhook and
     /// sets ours when it differs (a reused or adopted instance); without, does nothing.
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
-    /// The circuit breaker's state, for `/api/ready`: `closed`, `open` or `half_open`.
-    var breakerState: String { get }
 }
 
 extension EvolutionAPI {

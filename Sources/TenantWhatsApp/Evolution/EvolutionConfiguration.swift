@@ -28,19 +28,40 @@ public struct EvolutionConfiguration: Sendable, Equatable, CustomStringConvertib
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    /// Reads and validates the three variables; the error names the first variable at fault.
-    public static func load(from environment: [String: String]) throws(ConfigurationError) -> EvolutionConfiguration {
-        let baseURL = try Self.baseURL(from: environment["EVOLUTION_API_URL"])
-        guard let apiKey = environment["EVOLUTION_API_KEY"], !apiKey.isEmpty else {
+    /// Reads and validates the three variables; the error names the first variable at fault. Nil when neither
+    /// `EVOLUTION_API_URL` nor `EVOLUTION_API_KEY` is set: the Evolution servers are then the registered ones.
+    public static func load(from environment: [String: String]) throws(ConfigurationError) -> EvolutionConfiguration? {
+        let url = environment["EVOLUTION_API_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = environment["EVOLUTION_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if url == nil && key == nil { return nil }
+        if url == nil {
+            throw ConfigurationError(variable: "EVOLUTION_API_URL", problem: "is not set, but EVOLUTION_API_KEY is")
+        }
+        let baseURL = try Self.baseURL(from: url)
+        guard let apiKey = key else {
             throw ConfigurationError(variable: "EVOLUTION_API_KEY", problem: "is not set")
         }
-        // The key becomes a header value: a space or a control character would change or split the header.
-        guard apiKey.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
-            throw ConfigurationError(
-                variable: "EVOLUTION_API_KEY", problem: "must not contain spaces or control characters")
-        }
+        try Self.validateKey(apiKey, variable: "EVOLUTION_API_KEY")
         let timeout = try Self.timeout(from: environment["EVOLUTION_TIMEOUT_MS"])
         return EvolutionConfiguration(baseURL: baseURL, apiKey: apiKey, timeoutMilliseconds: timeout)
+    }
+
+    /// Refuses an API key that cannot travel in a header: a space or a control character would change or split it.
+    static func validateKey(_ apiKey: String, variable: String) throws(ConfigurationError) {
+        guard !apiKey.isEmpty, apiKey.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            throw ConfigurationError(
+                variable: variable, problem: "must not be empty or contain spaces or control characters")
+        }
+    }
+
+    /// Checks an Evolution base URL (`http://` or `https://`, a host, no query or credentials) and returns it without
+    /// a trailing slash; the error names `variable`.
+    public static func validatedBaseURL(_ value: String, variable: String) throws(ConfigurationError) -> String {
+        do {
+            return try baseURL(from: value)
+        } catch {
+            throw ConfigurationError(variable: variable, problem: error.problem)
+        }
     }
 
     /// The settings with the key redacted.
@@ -74,7 +95,8 @@ public struct EvolutionConfiguration: Sendable, Equatable, CustomStringConvertib
         return String(trimmed)
     }
 
-    private static func timeout(from value: String?) throws(ConfigurationError) -> Int {
+    /// `EVOLUTION_TIMEOUT_MS`, or the default when unset.
+    static func timeout(from value: String?) throws(ConfigurationError) -> Int {
         guard let value, !value.isEmpty else { return defaultTimeoutMilliseconds }
         guard value.utf8.count <= 9, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let milliseconds = Int(value),
             (1...maximumTimeoutMilliseconds).contains(milliseconds)

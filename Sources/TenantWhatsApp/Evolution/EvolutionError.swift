@@ -30,6 +30,11 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
     case server(status: Int, messages: [String])
     /// Not sent: the circuit breaker holds calls back after repeated failures, for `retryAfter` more.
     case circuitOpen(retryAfter: Duration)
+    /// Not sent: this process already has `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER` calls in flight to that server, so
+    /// that one slow server never holds most of the workers.
+    case saturated
+    /// Not sent: the tenant's server is disabled (it gets no call at all) or not known to this process.
+    case serverUnavailable
 
     /// True when the failure says Evolution itself is down or broken (refused, timed out, 5xx, a broken answer):
     /// what the circuit breaker counts. A 4xx about an instance or our key says Evolution is up.
@@ -37,7 +42,7 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
         switch self {
         case .unreachable, .timeout, .tls, .transport, .badResponse: true
         case .server(let status, _): status >= 500
-        case .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen: false
+        case .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen, .saturated, .serverUnavailable: false
         }
     }
 
@@ -55,6 +60,8 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
         case .badResponse: "evolution_bad_response"
         case .server: "evolution_server_error"
         case .circuitOpen: "evolution_circuit_open"
+        case .saturated: "evolution_saturated"
+        case .serverUnavailable: "evolution_server_unavailable"
         }
     }
 
@@ -66,7 +73,8 @@ public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible,
         case .transport(let curlCode): curlCode.map { "\(code) (curl \($0))" } ?? "\(code) (request not sent)"
         case .badResponse(let reason): "\(code): \(reason)"
         case .server(let status, _): "\(code): HTTP \(status)"
-        case .timeout, .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen: code
+        case .timeout, .unauthorized, .notFound, .nameInUse, .needsLogout, .circuitOpen, .saturated, .serverUnavailable:
+            code
         }
     }
 

@@ -1,29 +1,50 @@
 import Resilience
 import Runtime
 
-/// ``EvolutionAPI`` for the whole process: libcurl clients lent one call at a time, behind a circuit breaker.
+/// ``EvolutionAPI`` of one Evolution server for the whole process: libcurl clients lent one call at a time, behind
+/// the server's own circuit breaker and in-flight cap.
 ///
-/// A client (one libcurl handle, whose kept-alive connection the next call reuses) is taken from the idle ones
+/// Each server has its own (see ``EvolutionServerDirectory``), so a server that hangs or dies fills only its own cap
+/// and opens only its own breaker: the other servers' tenants never wait behind it. A client (one libcurl handle, whose kept-alive connection the next call reuses) is taken from the idle ones
 /// or made, and given back after the call; the process holds at most as many as calls were ever in flight at once.
 /// Calls are refused at once, without a handle, while the breaker is open. Every call, refused or sent, is counted
 /// by operation and outcome (``EvolutionMetrics``).
 final class GuardedEvolution: EvolutionAPI {
+    /// The server, as the metrics' `server` label names it.
+    let server: EvolutionServerID
     private let configuration: EvolutionConfiguration
     private let breaker: CircuitBreaker
     /// The webhook every created instance carries, and reused ones get; nil when webhooks are off.
     private let webhook: EvolutionWebhook?
     private let idleClients = ConditionLock<[EvolutionClient]>([])
+    /// Calls in flight to this server from this process, at most `maximumInFlight`.
+    private let inFlight = ConditionLock(0)
+    private let maximumInFlight: Int
 
     /// Idle clients kept beyond this are closed: a burst leaves no pile of connections behind.
     private static let maximumIdleClients = 32
 
-    init(configuration: EvolutionConfiguration, breaker: CircuitBreaker, webhook: EvolutionWebhook?) {
+    /// Server `server` at `configuration`, behind `breaker`, with at most `maximumInFlight` calls at once (beyond:
+    /// ``EvolutionError/saturated`` at once).
+    init(
+        server: EvolutionServerID, configuration: EvolutionConfiguration, breaker: CircuitBreaker,
+        webhook: EvolutionWebhook?, maximumInFlight: Int = .max
+    ) {
+        self.server = server
         self.configuration = configuration
         self.breaker = breaker
         self.webhook = webhook
+        self.maximumInFlight = maximumInFlight
     }
 
-    var breakerState: String { breaker.state.rawValue }
+    /// The breaker itself, for the metrics' gauge.
+    var breakerPhase: CircuitBreaker.State { breaker.state }
+
+    /// Whether this is still the server at `configuration` with `webhook` (a changed URL, key or webhook secret
+    /// needs new clients).
+    func serves(_ configuration: EvolutionConfiguration, webhook: EvolutionWebhook?) -> Bool {
+        self.configuration == configuration && self.webhook == webhook
+    }
 
     func createInstance(
         named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
@@ -80,13 +101,25 @@ final class GuardedEvolution: EvolutionAPI {
     ) throws(EvolutionError) -> Result {
         let started = ContinuousClock.now
         do {
-            let result = try admitted(deadline, body)
-            EvolutionMetrics.record(operation, failure: nil, duration: .now - started)
+            let result = try withinCap { () throws(EvolutionError) in try admitted(deadline, body) }
+            EvolutionMetrics.record(operation, server: server, failure: nil, duration: .now - started)
             return result
         } catch {
-            EvolutionMetrics.record(operation, failure: error, duration: .now - started)
+            EvolutionMetrics.record(operation, server: server, failure: error, duration: .now - started)
             throw error
         }
+    }
+
+    /// Runs `body` as one of at most `maximumInFlight` calls to this server; refused at once beyond.
+    private func withinCap<Result>(_ body: () throws(EvolutionError) -> Result) throws(EvolutionError) -> Result {
+        let admitted = inFlight.withLock { count in
+            guard count < maximumInFlight else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw .saturated }
+        defer { inFlight.withLock { $0 -= 1 } }
+        return try body()
     }
 
     /// Runs one call on a lent client if the breaker lets it through, and tells the breaker how it went.

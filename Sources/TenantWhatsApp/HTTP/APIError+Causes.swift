@@ -11,6 +11,8 @@ extension APIError {
         case .unreachable: self.init(.upstreamUnavailable)
         case .circuitOpen(let retryAfter):
             self.init(.upstreamUnavailable, headers: Self.retryAfter(retryAfter))
+        case .saturated: self.init(.overloaded, headers: Self.retryAfter(.seconds(1)))
+        case .serverUnavailable: self.init(.upstreamUnavailable, headers: Self.retryAfter(.seconds(30)))
         case .timeout: self.init(.upstreamTimeout)
         case .badResponse: self.init(.upstreamBadResponse)
         case .unauthorized, .tls, .transport, .server, .notFound, .nameInUse, .needsLogout:
@@ -27,6 +29,11 @@ extension APIError {
     /// 429 `rate_limited`: the tenant already has as many Evolution-bound requests in flight as allowed.
     static func rateLimited() -> APIError {
         APIError(.rateLimited, headers: retryAfter(.seconds(1)))
+    }
+
+    /// 503 `capacity_exhausted`: no Evolution server has room for the tenant's instance.
+    static func capacityExhausted() -> APIError {
+        APIError(.capacityExhausted, headers: retryAfter(.seconds(60)))
     }
 
     /// 409 `operation_in_progress`: another connect or disconnect of the tenant is under way.

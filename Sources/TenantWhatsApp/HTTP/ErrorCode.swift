@@ -31,6 +31,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case databaseUnavailable = "database_unavailable"
     case upstreamTimeout = "upstream_timeout"
+    /// No Evolution server has room for a new instance (every active server is at its capacity).
+    case capacityExhausted = "capacity_exhausted"
+    /// Admission refused: the Evolution server already has as many calls in flight from this process as allowed.
+    case overloaded = "overloaded"
     /// nginx's own answer when the responder cannot be reached (502/503 from nginx), never the app's.
     case responderUnavailable = "responder_unavailable"
     /// nginx's own answer when the responder did not answer within `fastcgi_read_timeout`.
@@ -52,7 +56,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .upstreamError, .upstreamBadResponse: .badGateway
-        case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable: .serviceUnavailable
+        case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable, .capacityExhausted, .overloaded:
+            .serviceUnavailable
         case .upstreamTimeout, .responderTimeout: .gatewayTimeout
         case .clientGone: HTTPStatus(code: 499, reason: "Client Closed Request")
         case .internalError: .internalServerError
@@ -87,6 +92,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamUnavailable: "A API do WhatsApp está indisponível. Tente novamente em instantes."
         case .databaseUnavailable: "O banco de dados está indisponível. Tente novamente em instantes."
         case .upstreamTimeout: "A API do WhatsApp demorou demais para responder."
+        case .capacityExhausted:
+            "Nenhum servidor WhatsApp tem capacidade para uma nova conexão no momento. Tente novamente mais tarde."
+        case .overloaded: "O serviço está sobrecarregado no momento. Tente novamente em instantes."
         case .responderUnavailable: "O serviço está temporariamente indisponível. Tente novamente em instantes."
         case .responderTimeout: "O serviço demorou demais para responder."
         case .clientGone: "O cliente encerrou a requisição."

@@ -19,6 +19,18 @@ public struct ReconcileAction: Sendable, Equatable {
         case skippedBusy = "skipped_busy"
         /// The action failed (Evolution or PostgreSQL answered an error): left for the next run.
         case failed
+        /// A place on a server taken by a connect that stored no instance there (its create failed, or its process was
+        /// killed), with no instance on that server: given back (audit `place_released`).
+        case releasedPlace = "released_place"
+        /// An instance a disconnect left on a server while it was disabled: deleted now that it answers (audit
+        /// `pending_deleted`).
+        case deletedPending = "deleted_pending"
+        /// The same `tenant_{id}` on two servers: reported, never deleted or adopted automatically.
+        case duplicateName = "duplicate_name"
+        /// A server that did not answer: its tenants were left as they are.
+        case serverUnreachable = "server_unreachable"
+        /// A disabled server: not called.
+        case skippedServer = "skipped_server"
     }
 
     /// What kind of action.
@@ -31,6 +43,9 @@ public struct ReconcileAction: Sendable, Equatable {
     public let detail: String
     /// False with `--dry-run` (and for reports that change nothing): what would be done.
     public let done: Bool
+    /// The Evolution server a line about a whole server is about (`server_unreachable`, `skipped_server`); nil
+    /// otherwise.
+    public var server: String? = nil
 
     /// The action's summary line.
     public var line: String {
@@ -43,13 +58,25 @@ public struct ReconcileAction: Sendable, Equatable {
             case .unknownTenant: done ? "deleted unknown tenant's instance" : "unknown tenant"
             case .skippedBusy: "skipped (busy)"
             case .failed: "failed"
+            case .releasedPlace: done ? "released the place of" : "would release the place of"
+            case .deletedPending: done ? "deleted left-behind" : "would delete left-behind"
+            case .duplicateName: "duplicate"
+            case .serverUnreachable: "server unreachable"
+            case .skippedServer: "server skipped"
             }
+        if let server { return "\(verb) \(server): \(detail)" }
         return "\(verb) \(instanceName) (tenant \(tenantID)): \(detail)"
     }
 
     /// The action as a member of `--json`'s `actions`.
     public var json: JSONValue {
-        [
+        if let server {
+            return [
+                "kind": .string(kind.rawValue), "server": .string(server), "detail": .string(detail),
+                "done": .bool(done),
+            ]
+        }
+        return [
             "kind": .string(kind.rawValue), "tenantId": .string(tenantID), "instanceName": .string(instanceName),
             "detail": .string(detail), "done": .bool(done),
         ]

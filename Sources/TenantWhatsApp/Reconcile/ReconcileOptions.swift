@@ -35,12 +35,18 @@ public enum ReconcileError: Error, Sendable, CustomStringConvertible {
     case evolution(EvolutionError)
     /// The tenants could not be read.
     case database(String)
+    /// The registered servers could not be read or opened (PostgreSQL, `SECRETS_KEY`).
+    case servers(String)
+    /// `--server` names no known server.
+    case unknownServer(String)
 
     /// One line for the operator, without secrets.
     public var description: String {
         switch self {
         case .evolution(let error): "cannot list Evolution's instances: \(error.description)"
         case .database(let message): "cannot read the tenants: \(message)"
+        case .servers(let message): message
+        case .unknownServer(let id): "no Evolution server \(id) (see tenant-whatsapp servers list)"
         }
     }
 }

@@ -10,6 +10,15 @@ struct ReconcileTenants {
         let everOpened: Bool
         /// How long ago the stored instance was created or adopted, on PostgreSQL's clock; nil without one.
         let instanceAge: Duration?
+        /// The server the tenant is placed on (with an instance, or a place a connect took).
+        var server: EvolutionServerID? = nil
+    }
+
+    /// An instance a disconnect left on a disabled server, for reconcile to delete once the server answers.
+    struct PendingDeletion: Sendable, Equatable {
+        let server: EvolutionServerID
+        let instanceName: String
+        let tenant: TenantID
     }
 
     let pool: PostgresPool
@@ -19,7 +28,7 @@ struct ReconcileTenants {
         let rows = try pool.query(
             """
             SELECT id, whatsapp_instance_name, whatsapp_opened_at IS NOT NULL AS ever_opened,
-                (extract(epoch FROM now() - whatsapp_instance_created_at) * 1000)::bigint AS age_ms
+                (extract(epoch FROM now() - whatsapp_instance_created_at) * 1000)::bigint AS age_ms, evolution_server_id
             FROM tenants
             """, retryOnConnectionLoss: true)
         var result: [TenantID: Row] = [:]
@@ -27,7 +36,8 @@ struct ReconcileTenants {
             guard let id = row["id"].flatMap(TenantID.init) else { continue }
             result[id] = Row(
                 tenant: id, instanceName: row["whatsapp_instance_name"], everOpened: row["ever_opened"] == "t",
-                instanceAge: row["age_ms"].flatMap { Int($0) }.map { .milliseconds($0) })
+                instanceAge: row["age_ms"].flatMap { Int($0) }.map { .milliseconds($0) },
+                server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
         }
         return result
     }
@@ -37,18 +47,42 @@ struct ReconcileTenants {
         try all()[tenant]
     }
 
-    /// Stores `name` for `tenant` in state `status`, only while the tenant stores no name; false otherwise.
-    func adopt(_ name: String, status: EvolutionConnectionState, for tenant: TenantID) throws(PostgresError) -> Bool {
+    /// Every pending deletion.
+    func pendingDeletions() throws(PostgresError) -> [PendingDeletion] {
+        let rows = try pool.query(
+            "SELECT server_id, instance_name, tenant_id FROM evolution_pending_deletions ORDER BY requested_at",
+            retryOnConnectionLoss: true)
+        return rows.compactMap { row in
+            guard let server = row["server_id"].flatMap(EvolutionServerID.init), let name = row["instance_name"],
+                let tenant = row["tenant_id"].flatMap(TenantID.init)
+            else { return nil }
+            return PendingDeletion(server: server, instanceName: name, tenant: tenant)
+        }
+    }
+
+    /// Drops a pending deletion (carried out, or nothing left to delete).
+    func forget(_ deletion: PendingDeletion) throws(PostgresError) {
+        try pool.query(
+            "DELETE FROM evolution_pending_deletions WHERE server_id = $1 AND instance_name = $2",
+            [deletion.server.rawValue, deletion.instanceName])
+    }
+
+    /// Stores `name` on `server` for `tenant` in state `status`, only while the tenant stores no name; false
+    /// otherwise. A place the tenant had elsewhere is replaced: the instance is where it was found.
+    func adopt(
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, for tenant: TenantID
+    ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
             UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
+                evolution_server_id = $4::text,
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
                 whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
                 whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END,
                 whatsapp_instance_generation = gen_random_uuid()::text, updated_at = now()
             WHERE id = $1::text AND whatsapp_instance_name IS NULL
             RETURNING 1 AS adopted
-            """, [tenant.rawValue, name, status.rawValue])
+            """, [tenant.rawValue, name, status.rawValue, server.rawValue])
         return rows.first != nil
     }
 }

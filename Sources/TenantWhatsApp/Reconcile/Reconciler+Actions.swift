@@ -52,6 +52,13 @@ extension Reconciler {
         }
     }
 
+    /// Adds a line about a whole server to the report.
+    func report(_ kind: ReconcileAction.Kind, server: EvolutionServerID, _ detail: String) {
+        actions.append(
+            ReconcileAction(
+                kind: kind, tenantID: "", instanceName: "", detail: detail, done: false, server: server.rawValue))
+    }
+
     /// Adds a line to the report.
     func report(
         _ kind: ReconcileAction.Kind, _ tenant: TenantID, _ name: String, _ detail: String, done: Bool = false
@@ -62,8 +69,9 @@ extension Reconciler {
 
     // MARK: - Changes
 
-    /// Deletes `name` upstream, logging it out first when Evolution demands it; gone already is fine.
-    func deleteUpstream(_ name: String) throws(ReconcileFailure) {
+    /// Deletes `name` on `server`, logging it out first when Evolution demands it; gone already is fine.
+    func deleteUpstream(_ name: String, on server: Server) throws(ReconcileFailure) {
+        let evolution = server.evolution
         do {
             try evolution.deleteInstance(named: name)
         } catch .notFound {
@@ -89,12 +97,12 @@ extension Reconciler {
     }
 
     func adopt(
-        _ name: String, status: EvolutionConnectionState, for tenant: TenantID
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, for tenant: TenantID
     ) throws(ReconcileFailure)
         -> Bool
     {
         do {
-            return try tenants.adopt(name, status: status, for: tenant)
+            return try tenants.adopt(name, on: server, status: status, for: tenant)
         } catch {
             throw ReconcileFailure(message: error.description)
         }

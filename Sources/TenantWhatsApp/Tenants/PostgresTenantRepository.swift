@@ -9,7 +9,7 @@ struct PostgresTenantRepository: TenantRepository {
         SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
             \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
             (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
-            whatsapp_instance_generation
+            whatsapp_instance_generation, evolution_server_id
         FROM tenants WHERE id = $1
         """
 
@@ -21,15 +21,33 @@ struct PostgresTenantRepository: TenantRepository {
             status: row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:)),
             instanceCreatedAt: row["created_at"], checkedAt: row["checked_at"],
             checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) },
-            generation: row["whatsapp_instance_generation"])
+            generation: row["whatsapp_instance_generation"],
+            server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
+    }
+
+    func place(_ tenant: TenantID) throws(PostgresError) -> EvolutionServerID? {
+        // The function (sql/migrations/0007_evolution_servers.sql) locks the server rows, counts and places in one
+        // transaction of its own.
+        let rows = try pool.query("SELECT evolution_place_tenant($1) AS server", [tenant.rawValue])
+        return rows.first?["server"].flatMap(EvolutionServerID.init)
+    }
+
+    func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(PostgresError) -> Bool {
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET evolution_server_id = NULL, updated_at = now()
+            WHERE id = $1 AND evolution_server_id = $2 AND whatsapp_instance_name IS NULL
+            """, [tenant.rawValue, server.rawValue], retryOnConnectionLoss: true)
+        return rows.affectedRowCount == 1
     }
 
     func attachInstance(
-        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String {
         let rows = try pool.query(
             """
             UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
+                evolution_server_id = $4::text,
                 whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
                 whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
                 whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
@@ -37,7 +55,7 @@ struct PostgresTenantRepository: TenantRepository {
                 whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
             WHERE id = $1::text
             RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
-            """, [tenant.rawValue, name, status.rawValue])
+            """, [tenant.rawValue, name, status.rawValue, server.rawValue])
         guard let createdAt = rows.first?["created_at"] else {
             throw PostgresError(
                 kind: .queryFailed, message: "the tenant row disappeared before the instance was stored")
@@ -89,17 +107,27 @@ struct PostgresTenantRepository: TenantRepository {
             previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt)
     }
 
-    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool {
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+    ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
-            UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
-                whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
-                whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL,
-                whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
-            WHERE id = $1::text AND whatsapp_instance_name = $2::text
-                AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
-            """, [tenant.rawValue, name, generation])
-        return rows.affectedRowCount == 1
+            WITH detached AS (
+                UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
+                    whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
+                    whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL, evolution_server_id = NULL,
+                    whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+                WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                    AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
+                RETURNING id
+            ), remembered AS (
+                INSERT INTO evolution_pending_deletions (server_id, instance_name, tenant_id)
+                SELECT $4::text, $2::text, id FROM detached WHERE $4::text IS NOT NULL
+                ON CONFLICT (server_id, instance_name) DO NOTHING
+            )
+            SELECT count(*) AS detached FROM detached
+            """, [tenant.rawValue, name, generation, server?.rawValue])
+        return rows.first?["detached"] == "1"
     }
 }
 

@@ -15,4 +15,7 @@ struct TenantRecord: Sendable, Equatable {
     /// The stored instance's generation: a new one each time a name is stored, so writes by a request that read
     /// this row can be made conditional on it.
     var generation: String? = nil
+    /// The Evolution server the tenant is placed on: where its instance lives or is being created; nil when it is
+    /// placed nowhere.
+    var server: EvolutionServerID? = nil
 }

@@ -9,12 +9,22 @@ protocol TenantRepository: Sendable {
     /// The tenant's row, or nil when the SaaS has no such tenant.
     func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord?
 
-    /// Stores `name` as the tenant's instance in state `status`; returns its creation time (ISO 8601).
+    /// Places the tenant on the active Evolution server with room that is least loaded, and returns it; nil when no
+    /// server has room. A tenant already placed keeps its place. Capacity is counted in PostgreSQL, so that every
+    /// process on every host places against the same counts.
+    func place(_ tenant: TenantID) throws(PostgresError) -> EvolutionServerID?
+
+    /// Gives back the tenant's place on `server` while no instance is stored there (a create that failed); false
+    /// when there was no such place.
+    @discardableResult
+    func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(PostgresError) -> Bool
+
+    /// Stores `name` as the tenant's instance on `server` in state `status`; returns its creation time (ISO 8601).
     ///
     /// Throws when the row is gone or the write fails: the caller then owns an upstream instance nobody records,
     /// and must compensate.
     func attachInstance(
-        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String
 
     /// Records the state just observed for the tenant's instance `name`, and appends `changeAudit` in the same
@@ -25,8 +35,12 @@ protocol TenantRepository: Sendable {
         changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
-    /// Forgets the tenant's instance `name` (of `generation`, when given); false when the tenant no longer had it.
-    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool
+    /// Forgets the tenant's instance `name` (of `generation`, when given) and its place; false when the tenant no
+    /// longer had it. With `deleteLaterOn`, the instance is remembered in the same statement for `reconcile` to delete
+    /// on that server once it answers again (a disconnect while the server is disabled).
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+    ) throws(PostgresError) -> Bool
 
     /// Records a state Evolution pushed for the tenant's instance `name` at `eventTime` (Evolution's clock, ISO
     /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`, and appending `changeAudit` in
@@ -50,9 +64,14 @@ protocol TenantRepository: Sendable {
 }
 
 extension TenantRepository {
-    /// ``detachInstance(_:from:generation:)`` for whichever instance of that name is stored.
+    /// ``detachInstance(_:from:generation:deleteLaterOn:)`` for whichever instance of that name is stored.
     func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
-        try detachInstance(name, from: tenant, generation: nil)
+        try detachInstance(name, from: tenant, generation: nil, deleteLaterOn: nil)
+    }
+
+    /// ``detachInstance(_:from:generation:deleteLaterOn:)`` of the instance of `generation`, deleted upstream already.
+    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool {
+        try detachInstance(name, from: tenant, generation: generation, deleteLaterOn: nil)
     }
 }
 

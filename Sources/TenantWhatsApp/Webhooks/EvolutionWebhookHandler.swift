@@ -4,16 +4,20 @@ import JWT
 import Logging
 import Postgres
 
-/// `POST /api/evolution/webhook`: what Evolution pushes about our instances, recorded as a status check would.
+/// `POST /api/evolution/webhook[/{serverId}]`: what an Evolution server pushes about our instances, recorded as a
+/// status check would. The route without a server is `default`'s.
 ///
-/// The bearer token (Evolution's `jwt_key` JWT: HS256 with `EVOLUTION_WEBHOOK_SECRET`, `app` `evolution`, `action`
-/// `webhook`) is verified before anything else; 401 otherwise, which Evolution does not retry. Events about an
+/// The bearer token (Evolution's `jwt_key` JWT: HS256 with the server's own webhook secret, `EVOLUTION_WEBHOOK_SECRET`
+/// for `default`; `app` `evolution`, `action` `webhook`) is verified before anything else; 401 otherwise (also for a
+/// server this service does not know), which Evolution does not retry. A delivery about an instance placed on another
+/// server than the one it was signed for changes nothing: answered, audited (`webhook`, `ignored_other_server`) and
+/// ignored. Events about an
 /// instance no tenant has are answered 200 and ignored, so Evolution does not retry them either. Deliveries can
 /// repeat and arrive out of order: each write is conditional on the instance name and ordered on Evolution's
 /// `date_time`, so a replay or a late event changes nothing. Each delivery is counted by event and outcome
 /// (``WebhookMetrics``).
 struct EvolutionWebhookHandler: RouteHandler {
-    let verifier: JWTVerifier
+    let servers: any EvolutionServers
     let tenants: any TenantRepository
     let audit: any AuditRecorder
     let logger: Logger
@@ -23,7 +27,7 @@ struct EvolutionWebhookHandler: RouteHandler {
     ) throws(APIError) -> HTTPResponse {
         var event: String?
         do {
-            let applied = try receive(request, context: context, event: &event)
+            let applied = try receive(request, server: parameters["serverId"], context: context, event: &event)
             WebhookMetrics.record(event: event, outcome: applied ? .applied : .ignored)
             return .json(.ok, ["received": true])
         } catch {
@@ -35,9 +39,9 @@ struct EvolutionWebhookHandler: RouteHandler {
     /// Authenticates, reads and applies one delivery, naming its `event` as soon as it is read; false when it
     /// changed nothing (ignored).
     private func receive(
-        _ request: HTTPRequest, context: RequestContext, event: inout String?
+        _ request: HTTPRequest, server name: String?, context: RequestContext, event: inout String?
     ) throws(APIError) -> Bool {
-        try authenticate(request, context: context)
+        let server = try authenticate(request, server: name, context: context)
         guard let delivery = WebhookDelivery(body: request.body) else { throw APIError(.invalidBody) }
         event = delivery.event
         context.logMetadata["event"] = .string(delivery.event)
@@ -47,9 +51,30 @@ struct EvolutionWebhookHandler: RouteHandler {
             return false
         }
         context.logMetadata["tenantId"] = .string(tenant.rawValue)
+        guard try isPlaced(tenant, on: server, context: context) else {
+            logIgnored(delivery, because: "signed for server \(server), but the tenant is not placed there")
+            audit.record(
+                AuditEntry(
+                    tenant: tenant, action: .webhook, outcome: "ignored_other_server", errorCode: nil,
+                    instanceName: delivery.instanceName, requestID: context.requestID,
+                    duration: .now - context.startedAt))
+            return false
+        }
         let applied = try apply(delivery, tenant: tenant, context: context)
         context.logMetadata["applied"] = .stringConvertible(applied)
         return applied
+    }
+
+    /// Whether the tenant's instance (or its place) is on `server`, or the tenant has none: a delivery signed by one
+    /// server cannot touch a tenant of another. A row that names no server is `default`'s.
+    private func isPlaced(
+        _ tenant: TenantID, on server: EvolutionServerID, context: RequestContext
+    ) throws(APIError)
+        -> Bool
+    {
+        let record = try context.database("find") { () throws(PostgresError) in try tenants.find(tenant) }
+        guard let record, record.instanceName != nil || record.server != nil else { return true }
+        return (record.server ?? .implicitDefault) == server
     }
 
     /// Records what the event says; false when it did not apply (another instance, late, or an event we ignore).
@@ -105,17 +130,29 @@ struct EvolutionWebhookHandler: RouteHandler {
         return EvolutionConnectionState(rawValue: text)
     }
 
-    private func authenticate(_ request: HTTPRequest, context: RequestContext) throws(APIError) {
+    /// Verifies the delivery's token with the key of the server it names (`default` without one) and returns that
+    /// server.
+    private func authenticate(
+        _ request: HTTPRequest, server name: String?, context: RequestContext
+    ) throws(APIError) -> EvolutionServerID {
         let failure: AuthenticationFailure
         do {
             let token = try Authenticator.bearerToken(in: request.headers)
+            let named: EvolutionServerID? = if let name { EvolutionServerID(name) } else { .implicitDefault }
+            guard let server = named, let verifier = servers.webhookVerifier(for: server)
+            else {
+                context.logMetadata["auth"] = "no such Evolution server"
+                throw APIError(
+                    .invalidToken, headers: HTTPHeaders([("WWW-Authenticate", #"Bearer error="invalid_token""#)]))
+            }
+            context.logMetadata["server"] = .string(server.rawValue)
             let claims = try Self.verified(token, with: verifier)
             guard claims.string("app") == "evolution", claims.string("action") == "webhook" else {
                 context.logMetadata["auth"] = "not an Evolution webhook token (app/action)"
                 throw APIError(
                     .invalidToken, headers: HTTPHeaders([("WWW-Authenticate", #"Bearer error="invalid_token""#)]))
             }
-            return
+            return server
         } catch let error as AuthenticationFailure {
             failure = error
         } catch let error as APIError {

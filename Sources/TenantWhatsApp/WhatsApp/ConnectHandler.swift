@@ -46,11 +46,12 @@ struct ConnectHandler: RouteHandler {
     }
 
     private func connectInstance(
-        for tenant: TenantID, number: PairingNumber?, flow: WhatsAppFlow
+        for tenant: TenantID, number: PairingNumber?, flow unplaced: WhatsAppFlow
     ) throws(APIError) -> ConnectOutcome {
-        let found = try flow.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
+        let found = try unplaced.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
         guard let record = found else { throw APIError(.tenantNotFound) }
         if let name = record.instanceName, let createdAt = record.instanceCreatedAt {
+            let flow = unplaced.on(serverOf: record)
             // A pushed QR code carries no pairing code: pairing-code mode always asks Evolution.
             if number == nil, let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
                 return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
@@ -69,13 +70,51 @@ struct ConnectHandler: RouteHandler {
                     of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
                 return ConnectOutcome(kind: .reused, instanceName: name, code: code, createdAt: createdAt)
             case .failure(.notFound):
-                // Gone upstream (deleted by hand, or by Evolution's DEL_INSTANCE): start again with a new one.
-                break
+                // Gone upstream (deleted by hand, or by Evolution's DEL_INSTANCE): start again with a new one, on the
+                // same server (the place is the tenant's still).
+                return try createOrAdoptInstance(for: tenant, number: number, flow: flow)
             case .failure(let error):
                 throw flow.upstreamFailure(error)
             }
         }
-        return try createOrAdoptInstance(for: tenant, number: number, flow: flow)
+        let flow = try placed(tenant, record: record, flow: unplaced)
+        do {
+            return try createOrAdoptInstance(for: tenant, number: number, flow: flow)
+        } catch {
+            try giveBackPlace(of: tenant, after: error, flow: flow)
+            throw error
+        }
+    }
+
+    /// The flow on the server the tenant is placed on: its place already (a connect interrupted before it stored its
+    /// instance, which the create then adopts), else a new one on the least loaded active server with room; 503
+    /// `capacity_exhausted` when there is none. A place on a server that has since been disabled is given back first.
+    private func placed(_ tenant: TenantID, record: TenantRecord, flow: WhatsAppFlow) throws(APIError) -> WhatsAppFlow {
+        if let server = record.server {
+            guard dependencies.servers.state(of: server) == .disabled else { return flow.on(server) }
+            try flow.database("releasePlacement") { () throws(PostgresError) in
+                try dependencies.tenants.releasePlacement(of: tenant, on: server)
+            }
+        }
+        let server = try flow.database("place") { () throws(PostgresError) in try dependencies.tenants.place(tenant) }
+        guard let server else {
+            flow.context.logMetadata["placement"] = "capacity_exhausted"
+            throw APIError.capacityExhausted()
+        }
+        return flow.on(server)
+    }
+
+    /// Gives back the place a failed create took, unless the instance may exist upstream after all (a timeout, a
+    /// 5xx: the create may have gone through, and the next connect adopts it on the same server; `reconcile` gives the
+    /// place back if it did not). A place that cannot be given back now is given back by `reconcile`.
+    private func giveBackPlace(of tenant: TenantID, after error: APIError, flow: WhatsAppFlow) throws(APIError) {
+        switch error.code {
+        case .upstreamTimeout, .upstreamBadResponse, .clientGone, .databaseUnavailable: return
+        default: break
+        }
+        _ = try? flow.database("releasePlacement") { () throws(PostgresError) in
+            try dependencies.tenants.releasePlacement(of: tenant, on: flow.server)
+        }
     }
 
     /// Creates `tenant_{id}` upstream and stores it; an instance of that name already there is adopted, never
@@ -105,7 +144,8 @@ struct ConnectHandler: RouteHandler {
     ) throws(APIError) -> String {
         do {
             return try flow.database("attachInstance") { () throws(PostgresError) in
-                try dependencies.tenants.attachInstance(instance.name, status: instance.status, to: tenant)
+                try dependencies.tenants.attachInstance(
+                    instance.name, on: flow.server, status: instance.status, to: tenant)
             }
         } catch {
             let deleted = flow.attemptUpstream("deleteInstance") { evolution, deadline throws(EvolutionError) in
@@ -113,10 +153,13 @@ struct ConnectHandler: RouteHandler {
             }
             let metadata: Logger.Metadata = [
                 "instanceName": .string(instance.name), "requestId": .string(flow.context.requestID),
+                "server": .string(flow.server.rawValue),
             ]
             if case .success = deleted {
                 dependencies.logger.warning(
                     "instance deleted upstream: its name could not be stored", metadata: metadata)
+                // Compensated: the place is free again (or freed by reconcile when PostgreSQL is still away).
+                _ = try? dependencies.tenants.releasePlacement(of: tenant, on: flow.server)
             } else {
                 // Left upstream without a row: the next connect adopts it (403 "already in use"), never duplicates it.
                 dependencies.logger.error(
@@ -135,7 +178,7 @@ struct ConnectHandler: RouteHandler {
             try evolution.connectionState(instance: name, deadline: deadline)
         }
         let createdAt = try flow.database("attachInstance") { () throws(PostgresError) in
-            try dependencies.tenants.attachInstance(name, status: state, to: tenant)
+            try dependencies.tenants.attachInstance(name, on: flow.server, status: state, to: tenant)
         }
         if state == .open { throw APIError(.alreadyConnected) }
         try ensureWebhook(of: name, flow: flow)

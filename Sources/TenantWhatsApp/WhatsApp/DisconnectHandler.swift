@@ -25,8 +25,18 @@ struct DisconnectHandler: RouteHandler {
                     guard let record = found else { throw APIError(.tenantNotFound) }
                     guard let name = record.instanceName else { throw APIError(.instanceNotFound) }
                     instanceName = name
-                    let outcome = try deleteInstance(named: name, flow: flow)
-                    _ = try flow.database("detachInstance") { () throws(PostgresError) in
+                    let placed = flow.on(serverOf: record)
+                    if dependencies.servers.state(of: placed.server) == .disabled {
+                        // The server gets no call: the name is cleared here and the instance remembered, for
+                        // `reconcile` to delete once the server is back; the tenant can connect elsewhere now.
+                        _ = try placed.database("detachInstance") { () throws(PostgresError) in
+                            try dependencies.tenants.detachInstance(
+                                name, from: tenant, generation: record.generation, deleteLaterOn: placed.server)
+                        }
+                        return "deletion_deferred"
+                    }
+                    let outcome = try deleteInstance(named: name, flow: placed)
+                    _ = try placed.database("detachInstance") { () throws(PostgresError) in
                         try dependencies.tenants.detachInstance(name, from: tenant, generation: record.generation)
                     }
                     return outcome

@@ -13,11 +13,18 @@ struct StatusHandler: RouteHandler {
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError) -> HTTPResponse {
         let tenant = try dependencies.authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
-        let flow = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.statusBudget)
-        let found = try flow.database("find") { () throws(PostgresError) in try dependencies.tenants.find(tenant) }
+        let unplaced = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.statusBudget)
+        let found = try unplaced.database("find") { () throws(PostgresError) in
+            try dependencies.tenants.find(tenant)
+        }
         guard let record = found else { throw APIError(.tenantNotFound) }
         guard let name = record.instanceName else {
             return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
+        }
+        let flow = unplaced.on(serverOf: record)
+        // A disabled server's tenants learn it at once, even from a recorded state: nothing can change it now.
+        if dependencies.servers.state(of: flow.server) == .disabled {
+            throw APIError(upstream: .serverUnavailable)
         }
         if let fresh = Self.freshState(of: record, maximumAge: dependencies.settings.statusMaxAge) {
             context.logMetadata["answeredFrom"] = "database"

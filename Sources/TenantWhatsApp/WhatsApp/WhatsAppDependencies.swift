@@ -9,8 +9,8 @@ struct WhatsAppDependencies: Sendable {
     let tenants: any TenantRepository
     /// One connect or disconnect at a time per tenant, across processes.
     let lock: any OperationLock
-    /// The upstream.
-    let evolution: any EvolutionAPI
+    /// The Evolution servers, each tenant's upstream among them.
+    let servers: any EvolutionServers
     /// The audit trail.
     let audit: any AuditRecorder
     /// At most `EVOLUTION_MAX_PER_TENANT` Evolution-bound requests per tenant in this process.

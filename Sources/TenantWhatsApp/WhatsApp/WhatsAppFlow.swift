@@ -8,12 +8,28 @@ struct WhatsAppFlow {
     let context: RequestContext
     /// When the request must have its answer; every upstream call gets what is left of it.
     let deadline: ContinuousClock.Instant
+    /// The Evolution server the upstream calls go to: the tenant's (see ``on(_:)``).
+    private(set) var server = EvolutionServerID.implicitDefault
 
     /// A flow for the request of `context`, with `budget` from when the request arrived.
     init(_ dependencies: WhatsAppDependencies, context: RequestContext, budget: Duration) {
         self.dependencies = dependencies
         self.context = context
         self.deadline = context.startedAt + budget
+    }
+
+    /// This flow with its upstream calls going to `server` (the one the tenant is placed on), named on the log line.
+    func on(_ server: EvolutionServerID) -> WhatsAppFlow {
+        var flow = self
+        flow.server = server
+        context.logMetadata["server"] = .string(server.rawValue)
+        return flow
+    }
+
+    /// This flow on the server of `record`'s tenant (`default` for a row that names none: a row stored before
+    /// servers were registered, or a fake's).
+    func on(serverOf record: TenantRecord) -> WhatsAppFlow {
+        on(record.server ?? .implicitDefault)
     }
 
     /// Runs one Evolution call named `name`; its failure becomes the envelope.
@@ -33,7 +49,7 @@ struct WhatsAppFlow {
     ) -> Result<Success, EvolutionError> {
         let started = ContinuousClock.now
         do {
-            let result = try call(dependencies.evolution, deadline)
+            let result = try call(dependencies.servers.upstream(on: server), deadline)
             context.recordCall("evolution." + name, duration: .now - started, outcome: "ok")
             return .success(result)
         } catch {
@@ -46,7 +62,8 @@ struct WhatsAppFlow {
     func upstreamFailure(_ error: EvolutionError) -> APIError {
         if error == .unauthorized {
             dependencies.logger.error(
-                "Evolution refused EVOLUTION_API_KEY: check the key (answered 502 upstream_error)")
+                "Evolution refused our API key: check the server's key (answered 502 upstream_error)",
+                metadata: ["server": .string(server.rawValue)])
         }
         return APIError(upstream: error)
     }

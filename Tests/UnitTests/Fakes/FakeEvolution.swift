@@ -58,7 +58,6 @@ final class FakeEvolution: EvolutionAPI {
         var logouts: [Result<EvolutionLogoutResult, EvolutionError>] = []
         var deletes: [Result<Void, EvolutionError>] = []
         var recorded: [Recorded] = []
-        var breakerState = "closed"
         var beforeAnswer: (@Sendable (Call) -> Void)?
 
         var scriptedLeft: Int { creates.count + connects.count + states.count + logouts.count + deletes.count }
@@ -80,11 +79,6 @@ final class FakeEvolution: EvolutionAPI {
     var callTimes: [Duration] { state.withLock { $0.recorded.map(\.at) } }
     /// Scripted answers nobody asked for.
     var scriptedLeft: Int { state.withLock { $0.scriptedLeft } }
-
-    var breakerState: String {
-        get { state.withLock { $0.breakerState } }
-        set { state.withLock { $0.breakerState = newValue } }
-    }
 
     /// Called on the calling thread before each call is answered (outside the fake's lock): to block a call.
     func beforeAnswer(_ hook: @escaping @Sendable (Call) -> Void) {

@@ -20,6 +20,8 @@ final class FakeTenantRepository: TenantRepository {
         var eventTime: String? = nil
         /// The stored instance's generation (nil in rows seeded without one).
         var generation: String? = nil
+        /// The server the tenant is placed on (nil in rows seeded without one: `default` for an instance).
+        var server: EvolutionServerID? = nil
 
         /// A tenant without an instance.
         static let empty = Row()
@@ -33,6 +35,7 @@ final class FakeTenantRepository: TenantRepository {
     /// The repository's methods, as recorded and as failures are scripted.
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
+        case place, releasePlacement
     }
 
     /// When seeded instances were created.
@@ -44,6 +47,10 @@ final class FakeTenantRepository: TenantRepository {
 
     private struct State {
         var rows: [TenantID: Row] = [:]
+        /// Capacity per server for ``place(_:)``; empty: every tenant goes to `default`, without limit.
+        var capacities: [(server: EvolutionServerID, capacity: Int)] = []
+        /// Instances remembered for deletion on a disabled server.
+        var pendingDeletions: [(server: EvolutionServerID, name: String)] = []
         var failures: [(method: Method, error: PostgresError)] = []
         var actions: [(method: Method, action: @Sendable (inout [TenantID: Row]) -> Void)] = []
         var calls: [Method] = []
@@ -68,6 +75,16 @@ final class FakeTenantRepository: TenantRepository {
         state.withLock { $0.rows[tenant] }
     }
 
+    /// Places tenants on these servers, least loaded first (placed ÷ capacity, ties by id), as the SQL does.
+    func setCapacities(_ capacities: [(EvolutionServerID, Int)]) {
+        state.withLock { $0.capacities = capacities.map { (server: $0.0, capacity: $0.1) } }
+    }
+
+    /// The instances remembered for deletion, as `server/name`.
+    var pendingDeletions: [String] {
+        state.withLock { $0.pendingDeletions.map { "\($0.server)/\($0.name)" } }
+    }
+
     /// Every call made, in order.
     var calls: [Method] {
         state.withLock { $0.calls }
@@ -88,17 +105,49 @@ final class FakeTenantRepository: TenantRepository {
         return row.map {
             TenantRecord(
                 id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt,
-                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds, generation: $0.generation)
+                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds, generation: $0.generation,
+                server: $0.server)
+        }
+    }
+
+    func place(_ tenant: TenantID) throws(PostgresError) -> EvolutionServerID? {
+        let capacities = state.withLock { $0.capacities }
+        return try call(.place) { rows -> EvolutionServerID? in
+            guard let row = rows[tenant] else { return nil }
+            if let placed = row.server { return placed }
+            var chosen: EvolutionServerID? = .implicitDefault
+            if !capacities.isEmpty {
+                let loads = capacities.map { entry in
+                    (entry.server, rows.values.filter { $0.server == entry.server }.count, entry.capacity)
+                }
+                chosen =
+                    loads.filter { $0.1 < $0.2 }.min { lhs, rhs in
+                        let left = Double(lhs.1) / Double(lhs.2)
+                        let right = Double(rhs.1) / Double(rhs.2)
+                        return left != right ? left < right : lhs.0 < rhs.0
+                    }?.0
+            }
+            rows[tenant]?.server = chosen
+            return chosen
+        }
+    }
+
+    func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(PostgresError) -> Bool {
+        try call(.releasePlacement) { rows -> Bool in
+            guard let row = rows[tenant], row.server == server, row.instanceName == nil else { return false }
+            rows[tenant]?.server = nil
+            return true
         }
     }
 
     func attachInstance(
-        _ name: String, status: EvolutionConnectionState, to tenant: TenantID
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String {
         let attached = try call(.attachInstance) { rows -> Bool in
             guard rows[tenant] != nil else { return false }
             rows[tenant] = Row(
-                instanceName: name, status: status, createdAt: Self.attachedAt, checkedAt: Self.attachedAt)
+                instanceName: name, status: status, createdAt: Self.attachedAt, checkedAt: Self.attachedAt,
+                server: server)
             return true
         }
         guard attached else { throw PostgresError(kind: .queryFailed, message: "the tenant row disappeared") }
@@ -167,13 +216,17 @@ final class FakeTenantRepository: TenantRepository {
         }
     }
 
-    func detachInstance(_ name: String, from tenant: TenantID, generation: String?) throws(PostgresError) -> Bool {
-        try call(.detachInstance) { rows -> Bool in
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+    ) throws(PostgresError) -> Bool {
+        let detached = try call(.detachInstance) { rows -> Bool in
             guard let row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
             else { return false }
             rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
             return true
         }
+        if detached, let server { state.withLock { $0.pendingDeletions.append((server, name)) } }
+        return detached
     }
 
     /// Records the call, runs its scripted action, throws its scripted failure, else runs `body` on the rows.

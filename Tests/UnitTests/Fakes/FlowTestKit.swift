@@ -23,6 +23,8 @@ struct FlowTestKit {
     let lock = FakeOperationLock()
     let clock = ManualFlowClock()
     let evolution: FakeEvolution
+    /// The Evolution servers: `default`, whose upstream is ``evolution``, unless a test adds others.
+    let servers: FakeEvolutionServers
     let tenantLimiter: KeyedLimiter<TenantID>
     let statusChecks: SingleFlight<TenantID, Result<StatusCheck, APIError>>
     /// By default a QR wait of 2 s (four polls 500 ms apart) and upstream calls of 1 s: an operation budget of 5 s;
@@ -45,12 +47,13 @@ struct FlowTestKit {
         let clock = self.clock
         let joins = statusJoins
         evolution = FakeEvolution(stamp: { clock.elapsed })
+        servers = FakeEvolutionServers(evolution)
         tenantLimiter = KeyedLimiter(limit: limit)
         statusChecks = SingleFlight(onJoin: { _ in joins.withLockNotifying { $0 += 1 } })
         let authentication = try AuthenticationSettings.load(from: ["JWT_SECRET": ConfigurationTests.secret])
         let dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: authentication)),
-            tenants: tenants, lock: lock, evolution: evolution, audit: audit, tenantLimiter: tenantLimiter,
+            tenants: tenants, lock: lock, servers: servers, audit: audit, tenantLimiter: tenantLimiter,
             statusChecks: statusChecks, settings: settings, clock: clock.flowClock,
             logger: Logger(label: "flow-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         application = Application(router: Application.router(whatsApp: dependencies, checkDatabase: checkDatabase))
