@@ -30,8 +30,13 @@ extension Application {
         serverSettings.breakerCooldown = .milliseconds(configuration.breakerCooldownMilliseconds)
         serverSettings.maximumInFlightPerServer = configuration.maximumInFlightPerServer(maxRequests: maxRequests)
         serverSettings.webhook = configuration.webhook
+        // Read at start on a connection of its own, closed again: the pool connects lazily, at the first request that
+        // needs PostgreSQL (a refused request opens no session).
+        let startup = PostgresPool(
+            connectionString: configuration.databaseURL, size: 1,
+            borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds))
         let servers = try EvolutionServerDirectory(
-            registry: EvolutionServerRegistry(pool: pool),
+            registry: EvolutionServerRegistry(pool: pool), startupRegistry: EvolutionServerRegistry(pool: startup),
             secrets: configuration.secrets.map(EvolutionServerSecrets.init),
             implicitDefault: configuration.evolution, settings: serverSettings, logger: logger)
         let dependencies = WhatsAppDependencies(

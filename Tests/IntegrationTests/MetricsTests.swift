@@ -93,7 +93,7 @@ final class MetricsTests {
         let calls = Self.prefix + "evolution_calls_total"
         #expect(
             Self.moved(calls, from: before, to: after) == [
-                #"\#(calls){operation="connectionState",outcome="ok"}"#: 2
+                #"\#(calls){operation="connectionState",outcome="ok",server="default"}"#: 2
             ])
         // The scrape itself is the one request in flight; nothing holds a connection between statements.
         #expect(after[Self.prefix + "http_requests_in_flight"] == 1)
@@ -102,7 +102,7 @@ final class MetricsTests {
         #expect(
             (after[Self.prefix + "db_pool_wait_seconds_count"] ?? 0)
                 > (before[Self.prefix + "db_pool_wait_seconds_count"] ?? 0))
-        #expect(after[Self.prefix + "evolution_circuit_breaker_state"] == 0)
+        #expect(after[Self.prefix + #"evolution_circuit_breaker_state{server="default"}"#] == 0)
     }
 
     @Test func anyOtherAddressGetsTheForbiddenEnvelopeFromNginxWhateverTheSpelling() throws {

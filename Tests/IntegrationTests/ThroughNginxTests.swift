@@ -87,7 +87,10 @@ final class ThroughNginxTests {
     @Test func readyAnswers200WhenTheDatabaseIsMigratedAndReportsTheEvolutionBreaker() throws {
         let response = try stack.send("GET", "/api/ready")
         #expect(response.status == 200)
-        #expect(response.text == #"{"status":"ready","evolution":"closed"}"#)
+        #expect(
+            response.text
+                == #"{"status":"ready","evolution":"closed","servers":[{"id":"default","state":"active","breaker":"closed"}]}"#
+        )
     }
 
     @Test func eachRequestIsOneJSONLogLineWithItsRequestID() throws {

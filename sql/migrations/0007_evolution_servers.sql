@@ -33,6 +33,22 @@ ALTER TABLE tenants
     ADD CONSTRAINT tenants_instance_needs_server
         CHECK (whatsapp_instance_name IS NULL OR evolution_server_id IS NOT NULL);
 
+-- A writer that stores an instance name without a server (an older responder during a rolling upgrade, a script)
+-- means the one server it knows: `default`.
+CREATE FUNCTION tenants_instance_on_default_server() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.whatsapp_instance_name IS NOT NULL AND NEW.evolution_server_id IS NULL THEN
+        NEW.evolution_server_id := 'default';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER tenants_instance_on_default_server
+    BEFORE INSERT OR UPDATE OF whatsapp_instance_name, evolution_server_id ON tenants
+    FOR EACH ROW EXECUTE FUNCTION tenants_instance_on_default_server();
+
 -- Counting a server's tenants (placement, `servers list`) reads this index only.
 CREATE INDEX tenants_evolution_server ON tenants (evolution_server_id) WHERE evolution_server_id IS NOT NULL;
 
@@ -77,7 +93,7 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    UPDATE tenants SET evolution_server_id = chosen, updated_at = now() WHERE id = tenant;
+    UPDATE tenants SET evolution_server_id = chosen WHERE id = tenant;
     RETURN chosen;
 END;
 $$;

@@ -39,9 +39,10 @@ final class EvolutionServerDirectory: EvolutionServers {
     private let breakers = ConditionLock<[EvolutionServerID: CircuitBreaker]>([:])
 
     /// The servers of `registry`, and `implicitDefault` (`EVOLUTION_API_URL`) as `default` unless a row of that name
-    /// exists; loaded now.
+    /// exists; loaded now from `startupRegistry` (the same table, on a connection the caller closes after).
     init(
-        registry: EvolutionServerRegistry, secrets: EvolutionServerSecrets?, implicitDefault: EvolutionConfiguration?,
+        registry: EvolutionServerRegistry, startupRegistry: EvolutionServerRegistry,
+        secrets: EvolutionServerSecrets?, implicitDefault: EvolutionConfiguration?,
         settings: EvolutionServerSettings, logger: Logger
     ) throws(EvolutionServerDirectoryError) {
         self.registry = registry
@@ -51,7 +52,7 @@ final class EvolutionServerDirectory: EvolutionServers {
         self.logger = logger
         var entries: [EvolutionServerID: Entry]
         do {
-            entries = try load(previous: [:])
+            entries = try load(previous: [:], from: startupRegistry)
         } catch .database(let error) where implicitDefault != nil {
             // PostgreSQL away at start: serve `default` (requests answer 503 database_unavailable until it is back),
             // and read the registry at the first request after it returns.
@@ -118,7 +119,7 @@ final class EvolutionServerDirectory: EvolutionServers {
         guard let previous else { return }
         var entries = previous
         do {
-            entries = try load(previous: previous)
+            entries = try load(previous: previous, from: registry)
         } catch {
             logger.error(
                 "Evolution servers not reloaded; serving the last ones read",
@@ -129,7 +130,7 @@ final class EvolutionServerDirectory: EvolutionServers {
 
     /// Every server now: the registry's rows, and the implicit `default` unless it is registered.
     private func load(
-        previous: [EvolutionServerID: Entry]
+        previous: [EvolutionServerID: Entry], from registry: EvolutionServerRegistry
     ) throws(EvolutionServerDirectoryError) -> [EvolutionServerID: Entry] {
         let servers = try ResolvedEvolutionServer.all(
             registry: registry, secrets: secrets, implicitDefault: implicitDefault,

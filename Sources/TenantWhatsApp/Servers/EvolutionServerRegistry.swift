@@ -47,10 +47,21 @@ public struct EvolutionServerRegistry: Sendable {
         }
     }
 
-    /// Whether any server is registered (then `EVOLUTION_API_URL` is optional, and gets placements only when
-    /// registered as `default`).
-    public func isEmpty() throws(PostgresError) -> Bool {
-        try pool.query("SELECT 1 AS found FROM evolution_servers LIMIT 1", retryOnConnectionLoss: true).first == nil
+    /// Every registered server, by id, without counting tenants: what the responders read every second.
+    func rows() throws(PostgresError) -> [EvolutionServerRow] {
+        let rows = try pool.query(
+            """
+            SELECT id, base_url, api_key_sealed, webhook_secret_sealed, capacity, state FROM evolution_servers ORDER BY id
+            """, retryOnConnectionLoss: true)
+        return rows.compactMap { row in
+            guard let id = row["id"].flatMap(EvolutionServerID.init),
+                let capacity = row["capacity"].flatMap({ Int($0) }),
+                let state = row["state"].flatMap(EvolutionServerState.init(rawValue:))
+            else { return nil }
+            return EvolutionServerRow(
+                id: id, baseURL: row["base_url"] ?? "", apiKeySealed: row["api_key_sealed"] ?? "",
+                webhookSecretSealed: row["webhook_secret_sealed"] ?? "", capacity: capacity, state: state)
+        }
     }
 
     /// Registers a server in state `active`; false when the id is taken.

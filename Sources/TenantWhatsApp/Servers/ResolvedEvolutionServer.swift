@@ -20,7 +20,7 @@ struct ResolvedEvolutionServer: Sendable, CustomStringConvertible {
     ) throws(EvolutionServerDirectoryError) -> [ResolvedEvolutionServer] {
         let rows: [EvolutionServerRow]
         do {
-            rows = try registry.all()
+            rows = try registry.rows()
         } catch {
             throw .database(error)
         }

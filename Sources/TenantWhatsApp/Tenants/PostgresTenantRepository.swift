@@ -35,7 +35,7 @@ struct PostgresTenantRepository: TenantRepository {
     func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
-            UPDATE tenants SET evolution_server_id = NULL, updated_at = now()
+            UPDATE tenants SET evolution_server_id = NULL
             WHERE id = $1 AND evolution_server_id = $2 AND whatsapp_instance_name IS NULL
             """, [tenant.rawValue, server.rawValue], retryOnConnectionLoss: true)
         return rows.affectedRowCount == 1

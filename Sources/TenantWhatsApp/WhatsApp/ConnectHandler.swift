@@ -104,14 +104,13 @@ struct ConnectHandler: RouteHandler {
         return flow.on(server)
     }
 
-    /// Gives back the place a failed create took, unless the instance may exist upstream after all (a timeout, a
-    /// 5xx: the create may have gone through, and the next connect adopts it on the same server; `reconcile` gives the
-    /// place back if it did not). A place that cannot be given back now is given back by `reconcile`.
+    /// Gives back the place a failed create took: the row is as it was before the request (a create that went through
+    /// after all is an orphan the next connect on that server, or `reconcile`, adopts). Not after a PostgreSQL failure:
+    /// the instance may exist upstream (a compensation that failed), and the next connect adopts it on the same
+    /// server; `reconcile` gives the place back if it does not. A place that cannot be given back now is given back by
+    /// `reconcile` too.
     private func giveBackPlace(of tenant: TenantID, after error: APIError, flow: WhatsAppFlow) throws(APIError) {
-        switch error.code {
-        case .upstreamTimeout, .upstreamBadResponse, .clientGone, .databaseUnavailable: return
-        default: break
-        }
+        guard error.code != .databaseUnavailable else { return }
         _ = try? flow.database("releasePlacement") { () throws(PostgresError) in
             try dependencies.tenants.releasePlacement(of: tenant, on: flow.server)
         }

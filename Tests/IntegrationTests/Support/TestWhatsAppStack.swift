@@ -49,11 +49,17 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// `environment` is added to each responder's (and wins): `EVOLUTION_API_URL` at a closed port, a wrong
     /// `EVOLUTION_API_KEY`, another `EVOLUTION_TIMEOUT_MS`… `nginxEnvironment` is added to ``nginxEnvironment``
     /// (and wins) when nginx is rendered: `TW_NGINX_RATE` and the like for heavier load.
+    ///
+    /// `database` is the URL of an existing database on ``TestPostgres/shared`` to migrate and use instead of a new
+    /// one: a database prepared before the responders start (Evolution servers registered, an older schema).
     static func start(
         sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4, maxRequests: Int? = nil,
-        webhooks: Bool = false, environment: [String: String] = [:], nginxEnvironment extraNginx: [String: String] = [:]
+        webhooks: Bool = false, environment: [String: String] = [:],
+        nginxEnvironment extraNginx: [String: String] = [:],
+        database: String? = nil
     ) throws -> TestWhatsAppStack {
-        let databaseURL = try TestPostgres.shared.createDatabase("\(label)_\(UInt32.random(in: 0...UInt32.max))")
+        let databaseURL =
+            try database ?? TestPostgres.shared.createDatabase("\(label)_\(UInt32.random(in: 0...UInt32.max))")
         let databaseName = try Self.databaseName(in: databaseURL)
         try TestStack.migrate(databaseURL: databaseURL)
         let directory = try TestEnvironment.makeScratchDirectory("wa")
