@@ -1,0 +1,18 @@
+"""Progress and errors on stderr, prefixed with the running script's name."""
+
+import os
+import sys
+
+
+class StackError(Exception):
+    """A step of the stack failed; the message says which and where to look (it never holds a secret)."""
+
+
+def program_name() -> str:
+    """The name of the script that runs (`run`, `bench`, ...), for the prefix of every message."""
+    return os.path.basename(sys.argv[0]) or "stack"
+
+
+def say(message: str) -> None:
+    """Prints a progress line on stderr, as the bash scripts did (`NAME: message`)."""
+    print(f"{program_name()}: {message}", file=sys.stderr, flush=True)
