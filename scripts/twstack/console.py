@@ -10,7 +10,8 @@ class StackError(Exception):
 
 def program_name() -> str:
     """The name of the script that runs (`run`, `bench`, ...), for the prefix of every message."""
-    return os.path.basename(sys.argv[0]) or "stack"
+    name = os.path.basename(sys.argv[0]) or "stack"
+    return name.removesuffix(".py")
 
 
 def say(message: str) -> None:

@@ -272,9 +272,11 @@ class Stack:
             env.update(self.webhook_environment())
         return {**env, **self.config.responder_env, **self.responder_extra_env}
 
-    def start_responder(self, extra_env: dict[str, str] | None = None, wait: bool = True) -> ManagedProcess:
+    def start_responder(self, extra_env: dict[str, str] | None = None, wait: bool = True,
+                        poll_interval: float = 0.2) -> ManagedProcess:
         """Starts the responder under spawn-fcgi on the stack's socket with EXTRA_ENV on top of its environment (kept
-        for later restarts); with WAIT, returns once it answers /api/health through nginx."""
+        for later restarts); with WAIT, returns once it answers /api/health through nginx (asked every
+        POLL_INTERVAL seconds)."""
         if extra_env is not None:
             self.responder_extra_env = extra_env
         say(f"starting the responder: tenant-whatsapp {' '.join(self.config.responder_args)} (log: {self.responder_log})")
@@ -282,7 +284,7 @@ class Stack:
                                        [str(self.responder_binary), *self.config.responder_args],
                                        self.responder_environment(), self.responder_log, self._output("responder"))
         if wait:
-            self.wait_healthy()
+            self.wait_healthy(poll_interval=poll_interval)
         return self.responder
 
     def stop_responder(self) -> None:
@@ -307,17 +309,17 @@ class Stack:
                 raise StackError(f"{process.name} exited (exit status {process.popen.returncode}); "
                                  f"{process.log_hint}")
 
-    def _wait(self, ready: Any, failure: str, seconds: float = 30) -> None:
+    def _wait(self, ready: Any, failure: str, seconds: float = 30, poll_interval: float = 0.2) -> None:
         def alive_and_ready() -> bool:
             self.check_alive()
             return ready()
-        if not wait_until(seconds, alive_and_ready):
+        if not wait_until(seconds, alive_and_ready, poll_interval):
             raise StackError(f"{failure} after {seconds:.0f} s")
 
-    def wait_healthy(self, seconds: float = 30) -> None:
+    def wait_healthy(self, seconds: float = 30, poll_interval: float = 0.2) -> None:
         """Returns once GET /api/health answers 2xx through nginx; fails when a process dies or after SECONDS."""
         self._wait(lambda: answers_ok(f"{self.base_url}/api/health"), f"no answer from {self.base_url}/api/health",
-                   seconds)
+                   seconds, poll_interval)
 
     def add_process(self, process: ManagedProcess) -> ManagedProcess:
         """Adopts a process the caller started (scripts/bench's C hello): watched and stopped with the stack."""
