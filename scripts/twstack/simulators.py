@@ -93,30 +93,30 @@ def _servers_command(responder: Path, env: dict[str, str], *arguments: str) -> s
     return subprocess.run([str(responder), "servers", *arguments], env=env, capture_output=True, text=True)
 
 
-def has_servers_command(responder: Path, env: dict[str, str], subcommand: str) -> bool:
-    """Whether this build of the responder has `tenant-whatsapp servers SUBCOMMAND`."""
-    return _servers_command(responder, env, subcommand, "--help").returncode == 0
+def require_servers_add(responder: Path, env: dict[str, str], count: int) -> None:
+    """Fails with one line unless this build of the responder has `tenant-whatsapp servers add` (an older build
+    answers --help with its general usage, exit status 0: its usage line must name the subcommand)."""
+    result = _servers_command(responder, env, "add", "--help")
+    if result.returncode != 0 or "tenant-whatsapp servers add" not in result.stdout + result.stderr:
+        raise StackError(f"{count} simulators need `tenant-whatsapp servers add` to register them, and {responder} "
+                         "has no such command: use one simulator, or a build that has it")
 
 
 def register(simulators: list[Simulator], responder: Path, capacity: int, env: dict[str, str]) -> None:
     """Registers each simulator as an Evolution server of the responder's database:
     `tenant-whatsapp servers add sim-N --url URL --capacity CAPACITY --key-file KEY_FILE`, ENV holding DATABASE_URL
-    and SECRETS_KEY (the responder stores the key encrypted with it). A server registered by an earlier run of a kept
-    folder is replaced (`servers remove`, then `add`) when the build can remove one."""
-    if not has_servers_command(responder, env, "add"):
-        raise StackError(f"{len(simulators)} simulators need `tenant-whatsapp servers add` to register them, and "
-                         f"{responder} has no such command: use one simulator, or a build that has it")
+    and SECRETS_KEY (the responder stores the key encrypted with it; `add` checks URL and key with one authenticated
+    call first, so the simulators must be up). A server an earlier run of a kept folder registered is brought up to
+    date instead (`servers set` with the same options). require_servers_add says first whether the build can."""
     for simulator in simulators:
-        arguments = [simulator.server_id, "--url", simulator.url, "--capacity", str(capacity),
-                     "--key-file", str(simulator.key_file)]
         simulator.key()  # the key file exists before it is named
-        result = _servers_command(responder, env, "add", *arguments)
-        if result.returncode != 0 and "exist" in (result.stdout + result.stderr).lower() \
-                and has_servers_command(responder, env, "remove"):
-            say(f"{simulator.server_id} was registered by an earlier run: registering it anew")
-            _servers_command(responder, env, "remove", simulator.server_id)
-            result = _servers_command(responder, env, "add", *arguments)
+        options = ["--url", simulator.url, "--capacity", str(capacity), "--key-file", str(simulator.key_file)]
+        result = _servers_command(responder, env, "add", simulator.server_id, *options)
+        verb = "registered"
+        if result.returncode != 0 and "already registered" in result.stderr + result.stdout:
+            result = _servers_command(responder, env, "set", simulator.server_id, *options)
+            verb = "registered by an earlier run, updated:"
         if result.returncode != 0:
-            raise StackError(f"tenant-whatsapp servers add {simulator.server_id} failed (exit status "
+            raise StackError(f"registering {simulator.server_id} failed (tenant-whatsapp servers, exit status "
                              f"{result.returncode}): {(result.stderr or result.stdout).strip()}")
-        say(f"registered {simulator.server_id} ({simulator.url}, capacity {capacity})")
+        say(f"{verb} {simulator.server_id} ({simulator.url}, capacity {capacity})")

@@ -163,6 +163,8 @@ class Stack:
         self._migrate()
         self.simulators = [Simulator(index + 1, port, self.run_dir, socket_dir)
                            for index, port in enumerate(self.config.simulator_ports or [])]
+        if len(self.simulators) > 1:
+            simulators.require_servers_add(self.responder_binary, self._database_environment(), len(self.simulators))
         for simulator in self.simulators:
             output = simulator.log.with_suffix(".err") if self.config.capture_output else None
             simulator.start(self.simulator_binary, self.config.simulator_args,
