@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
 from twstack import Stack, StackConfig, StackError, mint_hs256, say, tenant_token  # noqa: E402
+from twstack.console import exit_status  # noqa: E402
 from twstack.stack import own_environment  # noqa: E402
 
 DEMO_TENANT = "demo"
@@ -86,34 +87,28 @@ def run(stack: Stack, name: str, config: str, authorization: str, examples: int,
 
 
 def main() -> int:
-    try:
-        seed = setting("TW_SCHEMATHESIS_SEED", "20261202")
-        examples = setting("TW_SCHEMATHESIS_EXAMPLES", "200")
-        if examples == 0:
-            raise StackError("TW_SCHEMATHESIS_EXAMPLES must be a whole number above 0")
-        auth_examples = max(1, examples // 3)
-        with Stack(stack_config()) as stack:
-            say(f"starting the stack in {stack.run_dir}")
-            stack.up()
-            (stack.run_dir / "anonymous.toml").write_text(COMMON_CONFIG)
-            (stack.run_dir / "authorized.toml").write_text(AUTHORIZED_CONFIG)
-            tokens = authorizations(stack)
-            results = [
-                run(stack, "valid", "authorized", tokens["valid"], examples, seed,
-                    ["--exclude-path", "/api/evolution/webhook"]),
-                run(stack, "no-token", "anonymous", "", auth_examples, seed,
-                    ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
-                run(stack, "invalid-token", "authorized", tokens["invalid"], auth_examples, seed,
-                    ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
-                run(stack, "webhook", "authorized", tokens["webhook"], examples, seed,
-                    ["--include-path", "/api/evolution/webhook"]),
-            ]
-            state = stack.run_dir
-    except StackError as error:
-        say(f"error: {error}")
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    seed = setting("TW_SCHEMATHESIS_SEED", "20261202")
+    examples = setting("TW_SCHEMATHESIS_EXAMPLES", "200")
+    if examples == 0:
+        raise StackError("TW_SCHEMATHESIS_EXAMPLES must be a whole number above 0")
+    auth_examples = max(1, examples // 3)
+    with Stack(stack_config()) as stack:
+        say(f"starting the stack in {stack.run_dir}")
+        stack.up()
+        (stack.run_dir / "anonymous.toml").write_text(COMMON_CONFIG)
+        (stack.run_dir / "authorized.toml").write_text(AUTHORIZED_CONFIG)
+        tokens = authorizations(stack)
+        results = [
+            run(stack, "valid", "authorized", tokens["valid"], examples, seed,
+                ["--exclude-path", "/api/evolution/webhook"]),
+            run(stack, "no-token", "anonymous", "", auth_examples, seed,
+                ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
+            run(stack, "invalid-token", "authorized", tokens["invalid"], auth_examples, seed,
+                ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
+            run(stack, "webhook", "authorized", tokens["webhook"], examples, seed,
+                ["--include-path", "/api/evolution/webhook"]),
+        ]
+        state = stack.run_dir
     for _, summary in results:
         print(f"  {summary}", file=sys.stderr)
     if not all(passed for passed, _ in results):
@@ -124,4 +119,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(main))

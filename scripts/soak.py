@@ -25,18 +25,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
 from twstack import Stack, StackConfig, StackError, tenant_token  # noqa: E402
+from twstack.console import exit_status  # noqa: E402
 from twstack.build import build, build_name, checked_bin_dir, supports_flag  # noqa: E402
 from twstack.stack import own_environment  # noqa: E402
-
-# Never a proxy: everything is on loopback.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from twstack.web import exchange  # noqa: E402
 
 # Fault kinds: what each one is, and how it is made. "sim" kinds are evolution-sim faults (POST /_sim/faults);
 # "relay" kinds are made by the relay in front of the simulator.
@@ -77,19 +74,7 @@ def weighted(rng, choices):
 
 def http(method, url, headers=None, body=None, timeout=REQUEST_TIMEOUT_S):
     """(status, headers, body bytes); status 0 when no HTTP answer came (refused, reset, timed out)."""
-    data = None
-    headers = dict(headers or {})
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with OPENER.open(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-    except (urllib.error.URLError, OSError) as error:
-        return 0, {}, str(error).encode()
+    return exchange(method, url, headers, body, timeout)
 
 
 # --- The relay: a TCP pipe to the simulator that can reset connections ---------------------------------------
@@ -666,14 +651,7 @@ def soak(options, built):
 def main():
     options = parse_options()
     built = f"binaries from {options.bin_dir}" if options.bin_dir else build_name()
-    try:
-        soak(options, built)
-    except StackError as error:
-        log(f"error: {error}")
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return exit_status(lambda: soak(options, built))
 
 
 if __name__ == "__main__":

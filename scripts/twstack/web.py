@@ -9,24 +9,30 @@ from typing import Any
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def request(method: str, url: str, token: str | None = None, body: Any = None,
-            timeout: float = 90) -> tuple[int, bytes]:
-    """(status, body bytes) of one call; a refused, reset or timed-out connection is status 0 (and the error)."""
-    headers = {}
+def exchange(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None,
+             timeout: float = 90) -> tuple[int, Any, bytes]:
+    """(status, response headers, body bytes) of one call, BODY sent as JSON; a refused, reset or timed-out
+    connection is status 0, no headers, and the error as the body."""
+    headers = dict(headers or {})
     data = None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     call = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with OPENER.open(call, timeout=timeout) as response:
-            return response.status, response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.headers, error.read()
     except (urllib.error.URLError, OSError) as error:
-        return 0, str(error).encode()
+        return 0, {}, str(error).encode()
+
+
+def request(method: str, url: str, token: str | None = None, body: Any = None,
+            timeout: float = 90) -> tuple[int, bytes]:
+    """(status, body bytes) of one call with TOKEN as its bearer token (see exchange)."""
+    status, _, data = exchange(method, url, {"Authorization": f"Bearer {token}"} if token else None, body, timeout)
+    return status, data
 
 
 def answers_ok(url: str, timeout: float = 2) -> bool:
