@@ -16,11 +16,12 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
 from twstack import Stack, StackConfig, StackError, mint_hs256, say, tenant_token  # noqa: E402
 from twstack.console import exit_status  # noqa: E402
-from twstack.stack import own_environment  # noqa: E402
+from twstack.config import own_environment  # noqa: E402
 
 DEMO_TENANT = "demo"
 # Undocumented methods the coverage phase sends: its default list without TRACE (see scripts/schemathesis).
-COMMON_CONFIG = '[phases.coverage]\nunexpected-methods = ["get", "put", "post", "delete", "options", "patch", "query"]\n'
+COMMON_CONFIG = ('[phases.coverage]\n'
+                 'unexpected-methods = ["get", "put", "post", "delete", "options", "patch", "query"]\n')
 AUTHORIZED_CONFIG = 'headers = { Authorization = "${TW_SCHEMATHESIS_AUTHORIZATION}" }\n' + COMMON_CONFIG
 TENANT_ROUTES = r"^/api/(tenants/\{tenantId\}/whatsapp/|evolution/webhook$)"
 

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from twstack import Stack, StackConfig, StackError, tenant_token  # noqa: E402
 from twstack.console import exit_status  # noqa: E402
 from twstack.build import build, build_name, checked_bin_dir, supports_flag  # noqa: E402
-from twstack.stack import own_environment  # noqa: E402
+from twstack.config import own_environment  # noqa: E402
 from twstack.web import exchange  # noqa: E402
 
 # Fault kinds: what each one is, and how it is made. "sim" kinds are evolution-sim faults (POST /_sim/faults);
@@ -467,7 +467,8 @@ class Soak:
 
         log("running tenant-whatsapp reconcile")
         env = {**self.stack.responder_environment(), "LOG_FILE": os.path.join(self.state, "reconcile.log")}
-        result = subprocess.run([str(self.stack.responder_binary), "reconcile", "--json"], env=env, capture_output=True, text=True,
+        result = subprocess.run([str(self.stack.responder_binary), "reconcile", "--json"], env=env,
+                                capture_output=True, text=True,
                                 timeout=300)
         with open(os.path.join(self.state, "reconcile.out"), "w") as file:
             file.write(result.stdout + result.stderr)

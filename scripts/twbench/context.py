@@ -8,7 +8,7 @@ from twstack import Stack, StackConfig, StackError, say, tenant_token
 from twstack.build import supports_flag
 from twstack.paths import REPO_ROOT
 from twstack.processes import ManagedProcess, spawn_fastcgi, wait_until
-from twstack.stack import own_environment
+from twstack.config import own_environment
 from twstack.web import answers_ok
 
 from .pgsample import ConnectionSampler
@@ -63,8 +63,10 @@ def stack_config(options: Options, bin_dir: Path) -> StackConfig:
     """A throwaway stack: one simulator sized for the in-flight scenario, the responder with a pool of 8 and webhooks
     off (measurement 4 turns them on), nginx with its limits lifted, every program's stderr in the state folder."""
     simulator = bin_dir / "evolution-sim"
-    sim_args = ["serve", "--max-requests", str(SIM_MAX_REQUESTS)] if supports_flag(simulator, "serve", "--max-requests") \
-        else ["serve", "--threads", str(SIM_FIXED_THREADS)]
+    if supports_flag(simulator, "serve", "--max-requests"):
+        sim_args = ["serve", "--max-requests", str(SIM_MAX_REQUESTS)]
+    else:
+        sim_args = ["serve", "--threads", str(SIM_FIXED_THREADS)]
     serve_args = ["serve"]
     if supports_flag(bin_dir / "tenant-whatsapp", "serve", "--max-requests"):
         serve_args += ["--max-requests", str(MAX_REQUESTS)]
@@ -116,7 +118,8 @@ class Bench:
         return minted
 
     def insert_tenants(self, tenants: list[str]) -> None:
-        self.stack.postgres.query(f"INSERT INTO tenants (id) SELECT unnest(string_to_array('{' '.join(tenants)}', ' '))")
+        listed = " ".join(tenants)
+        self.stack.postgres.query(f"INSERT INTO tenants (id) SELECT unnest(string_to_array('{listed}', ' '))")
 
     def wait_idle(self, after: str) -> None:
         """After a stall, the responder must answer health within 1 s again before the next measurement starts."""

@@ -47,6 +47,19 @@ class ConnectionSampler:
             raise StackError(self.failure)
         return self.samples > 0
 
+    def close(self) -> None:
+        """Stops sampling without a verdict (the bench failed or was interrupted): psql ends at the end of its input."""
+        self.stopping.set()
+        if self.process.stdin and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
     def stop(self) -> int:
         """Stops sampling; the maximum seen."""
         self.stopping.set()

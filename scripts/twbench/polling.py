@@ -58,7 +58,8 @@ def open_poll_tenants(bench: Bench, configuration: Configuration, tenants: list[
     all_open = f"SELECT count(*) FROM tenants WHERE id = ANY ({listed}) AND whatsapp_status = 'open'"
     if not wait_until(60, lambda: bench.stack.postgres.query(all_open) == str(POLL_TENANTS)):
         raise StackError(f"after 60 s, not all {POLL_TENANTS} polling tenants were recorded open "
-                         f"({configuration.label}); see {bench.state}/responder.log and {bench.state}/evolution-sim.log")
+                         f"({configuration.label}); see {bench.state}/responder.log and "
+                         f"{bench.state}/evolution-sim.log")
     # With a long STATUS_MAX_AGE_MS, how old the records are decides how many expire within the window.
     return bench.stack.postgres.query(
         "SELECT round(extract(epoch FROM now() - max(whatsapp_checked_at))::numeric, 1), "

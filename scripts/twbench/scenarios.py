@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 from twstack import StackError, say
 from twstack.processes import wait_until
-from twstack.web import request
 
 from . import load, wrk
-from .context import POOL_SIZE, Bench
+from .context import Bench
 from .proc import per_request_us
 from .table import counts, pass_or_fail, ratio
 

@@ -39,10 +39,27 @@ def parse(text: str, source: Path) -> WrkFigures:
                       int(errors.group(4)) if errors else 0)
 
 
+# The wrk runs going on (several at once during the stall), stopped by stop_all when the bench ends early.
+RUNNING: set[subprocess.Popen] = set()
+
+
 def run(state: Path, name: str, arguments: list[str]) -> WrkFigures:
     """Runs `wrk ARGUMENTS`; its raw output stays in STATE/wrk-NAME.txt."""
     output = state / f"wrk-{name}.txt"
     with open(output, "w") as file:
-        if subprocess.run(["wrk", *arguments], stdout=file, stderr=subprocess.STDOUT).returncode != 0:
-            raise StackError(f"wrk failed ({name}); see {output}")
+        process = subprocess.Popen(["wrk", *arguments], stdout=file, stderr=subprocess.STDOUT)
+        RUNNING.add(process)
+        try:
+            status = process.wait()
+        finally:
+            RUNNING.discard(process)
+    if status != 0:
+        raise StackError(f"wrk failed ({name}); see {output}")
     return parse(output.read_text(), output)
+
+
+def stop_all() -> None:
+    """Stops the wrk runs still going on (TERM; each ends within its own -d anyway)."""
+    for process in list(RUNNING):
+        process.terminate()
+        process.wait()

@@ -12,7 +12,9 @@ Python standard library only: `scripts/run` works on a machine that has nothing 
 
 from .console import StackError, say
 from .ports import free_port, free_ports
-from .stack import Simulator, Stack, StackConfig
+from .config import StackConfig
+from .simulators import Simulator
+from .stack import Stack
 from .tokens import mint_hs256, tenant_token
 
 __all__ = [

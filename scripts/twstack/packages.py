@@ -32,7 +32,8 @@ def as_root(command: list[str]) -> None:
         subprocess.run(command, check=True)
         return
     if shutil.which("sudo") is None:
-        raise StackError(f"need root for '{' '.join(command)}' and sudo is not installed: run it as root, then try again")
+        raise StackError(f"need root for '{' '.join(command)}' and sudo is not installed: run it as root, "
+                         "then try again")
     sudo = ["sudo"] if sys.stdin.isatty() else ["sudo", "-n"]
     say(f"running with sudo: {' '.join(command)}")
     if subprocess.run(sudo + command).returncode != 0:
