@@ -1,10 +1,9 @@
-"""The driver of scripts/soak (run it through scripts/soak, which starts the stack it drives).
+"""The soak of scripts/soak (which runs this file; its flags are this file's, see --help).
 
-    soak.py ports COUNT        COUNT free loopback TCP ports
-    soak.py run --state DIR --base URL --sim URL --responder BIN --socket PATH --psql "PSQL ARGS" [options]
-
-`run` starts the responder itself (spawn-fcgi on --socket, as scripts/run does) with a small TCP relay between it and
-evolution-sim (the relay injects connection resets), then, for --duration seconds: --workers threads make random
+It brings up a throwaway stack with the stack tool (scripts/twstack: PostgreSQL, evolution-sim behind its nginx, the
+product's nginx with its rate limits lifted, in /tmp/tw-soak-XXXXXX on free loopback ports), then starts the
+responder through it with a small TCP relay between the responder and evolution-sim (the relay injects connection
+resets), then, for --duration seconds: --workers threads make random
 connect/status/disconnect calls for --tenants tenants through nginx (and sometimes scan a QR code on the simulator);
 a fault thread injects random faults until at least --faults were applied; a chaos thread terminates PostgreSQL's
 backends --pg-kills times and kills the responder once with SIGKILL (then starts it again the same way). Then it
@@ -19,7 +18,6 @@ import json
 import os
 import random
 import selectors
-import shlex
 import signal
 import socket
 import struct
@@ -27,13 +25,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+from pathlib import Path
 
-import jwt  # PyJWT, pinned in scripts/requirements-test.txt
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
-# Never a proxy: everything is on loopback.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from twstack import Stack, StackConfig, StackError, tenant_token  # noqa: E402
+from twstack.console import exit_status  # noqa: E402
+from twstack.build import build, build_name, checked_bin_dir, supports_flag  # noqa: E402
+from twstack.config import own_environment  # noqa: E402
+from twstack.web import exchange  # noqa: E402
 
 # Fault kinds: what each one is, and how it is made. "sim" kinds are evolution-sim faults (POST /_sim/faults);
 # "relay" kinds are made by the relay in front of the simulator.
@@ -54,6 +54,14 @@ OPERATIONS = [("status", 45), ("connect", 35), ("disconnect", 20)]
 # Answers of the WhatsApp routes that are not errors.
 STATES = {"open", "connecting", "close", "not_created"}
 REQUEST_TIMEOUT_S = 90  # above nginx's 60 s fastcgi_read_timeout: nginx always answers first
+# The responder's settings: short Evolution timeouts so that delays run past them, a short breaker cool-down so that
+# faults keep reaching Evolution, webhooks on (the stack's default).
+RESPONDER_SETTINGS = {"EVOLUTION_TIMEOUT_MS": "1500", "EVOLUTION_QR_WAIT_MS": "3000",
+                      "EVOLUTION_BREAKER_COOLDOWN_MS": "1000", "STATUS_MAX_AGE_MS": "1000", "DATABASE_POOL_SIZE": "8",
+                      "LOG_LEVEL": "info"}
+# The product's limits (10 r/s per address, 5 per tenant) would answer most of the soak's calls 429 before they
+# reach the responder.
+NGINX_LIMITS_LIFTED = {"TW_NGINX_RATE": "100000r/s", "TW_NGINX_BURST": "100000"}
 
 
 def log(message):
@@ -66,29 +74,7 @@ def weighted(rng, choices):
 
 def http(method, url, headers=None, body=None, timeout=REQUEST_TIMEOUT_S):
     """(status, headers, body bytes); status 0 when no HTTP answer came (refused, reset, timed out)."""
-    data = None
-    headers = dict(headers or {})
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with OPENER.open(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-    except (urllib.error.URLError, OSError) as error:
-        return 0, {}, str(error).encode()
-
-
-def cmd_ports(count):
-    """COUNT free loopback TCP ports (bound together, so they differ; released before use: a small race)."""
-    sockets = []
-    for _ in range(int(count)):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-    print(" ".join(str(s.getsockname()[1]) for s in sockets))
+    return exchange(method, url, headers, body, timeout)
 
 
 # --- The relay: a TCP pipe to the simulator that can reset connections ---------------------------------------
@@ -195,18 +181,19 @@ class Relay:
 
 
 class Soak:
-    def __init__(self, options):
+    def __init__(self, options, stack):
         self.o = options
+        self.stack = stack
+        self.state = str(stack.run_dir)
+        self.base = stack.base_url
+        self.sim_url = stack.simulators[0].url
         self.rng = random.Random(options.seed)
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.tenants = [f"soak-{i:02d}" for i in range(options.tenants)]
-        secret = os.environ["JWT_SECRET"]
-        now = int(time.time())
-        self.tokens = {t: jwt.encode({"sub": "soak", "tenantId": t, "iat": now, "exp": now + 86400}, secret,
-                                     algorithm="HS256") for t in self.tenants}
-        self.psql = shlex.split(options.psql)
-        self.api_key = os.environ["EVOLUTION_API_KEY"]
+        self.tokens = {t: tenant_token(stack.jwt_secret, t, "soak") for t in self.tenants}
+        self.psql = stack.postgres.psql_command()
+        self.api_key = stack.simulators[0].key()
         # Counts.
         self.answers = collections.Counter()       # (route, status, code) → n
         self.violations = collections.Counter()    # kind → n
@@ -218,7 +205,6 @@ class Soak:
         self.kills = 0
         self.down_seconds = 0.0
         self.kill_window_answers = collections.Counter()
-        self.responder = None
         self.interrupted = False
         self.calling = False  # while the calls run, Ctrl-C stops them; otherwise it interrupts at once
 
@@ -244,46 +230,15 @@ class Soak:
         return result.stdout.strip()
 
     def sim(self, method, path, body=None):
-        status, _, data = http(method, f"{self.o.sim}{path}", body=body, timeout=30)
+        status, _, data = http(method, f"{self.sim_url}{path}", body=body, timeout=30)
         return status, data
 
     # --- the responder ---------------------------------------------------------------------------------------
 
-    def responder_env(self):
-        env = dict(os.environ)
-        env["EVOLUTION_API_URL"] = f"http://127.0.0.1:{self.relay.port}"
-        env["LOG_FILE"] = os.path.join(self.o.state, "responder.log")
-        return env
-
     def start_responder(self):
-        """spawn-fcgi -n makes the socket and execs the responder in its own place: the pid is the responder's."""
-        err = open(os.path.join(self.o.state, "responder.err"), "a")
-        self.responder = subprocess.Popen(
-            ["spawn-fcgi", "-n", "-s", self.o.socket, "-M", "0660", "--", self.o.responder, "serve",
-             "--max-requests", "256"], env=self.responder_env(), stdout=err, stderr=err)
-        err.close()
-        with open(os.path.join(self.o.state, "responder.pid"), "w") as file:
-            file.write(f"{self.responder.pid}\n")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.responder.poll() is not None:
-                raise RuntimeError(f"the responder exited with {self.responder.returncode}; see {self.o.state}")
-            status, _, _ = http("GET", f"{self.o.base}/api/health", timeout=2)
-            if status == 200:
-                return
-            time.sleep(0.1)  # polling the health route
-        raise RuntimeError("the responder did not answer /api/health within 30 s")
-
-    def stop_responder(self):
-        process = self.responder
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        """Through the stack (spawn-fcgi on its socket), with the relay as its Evolution API; returns once it answers
+        /api/health (polled every 0.1 s, for the kill's down time)."""
+        self.stack.start_responder({"EVOLUTION_API_URL": f"http://127.0.0.1:{self.relay.port}"}, poll_interval=0.1)
 
     # --- checking one answer ---------------------------------------------------------------------------------
 
@@ -340,7 +295,7 @@ class Soak:
         while not self.stop.is_set():
             tenant = rng.choice(self.tenants)
             operation = weighted(rng, OPERATIONS)
-            url = f"{self.o.base}/api/tenants/{tenant}/whatsapp/{operation}"
+            url = f"{self.base}/api/tenants/{tenant}/whatsapp/{operation}"
             auth = {"Authorization": f"Bearer {self.tokens[tenant]}"}
             method = {"status": "GET", "connect": "POST", "disconnect": "DELETE"}[operation]
             status, headers, body = http(method, url, auth)
@@ -359,7 +314,7 @@ class Soak:
         spec = {"route": route, "times": 1}
         if route not in ("*", "create") and rng.random() < 0.3:
             spec["instance"] = f"tenant_{rng.choice(self.tenants)}"
-        timeout_ms = int(os.environ["EVOLUTION_TIMEOUT_MS"])
+        timeout_ms = int(RESPONDER_SETTINGS["EVOLUTION_TIMEOUT_MS"])
         spec.update({
             "500": {"kind": "status", "status": 500},
             "error_true": {"kind": "status", "status": 200, "body": {"error": True, "message": "[object Object]"}},
@@ -431,22 +386,22 @@ class Soak:
             else:
                 down = time.monotonic()
                 self.responder_down.set()
-                os.kill(self.responder.pid, signal.SIGKILL)
-                self.responder.wait()
+                killed = self.stack.responder.popen
+                killed.send_signal(signal.SIGKILL)
+                killed.wait()
                 self.kills += 1
-                log(f"killed the responder (pid {self.responder.pid}) with SIGKILL; starting it again")
+                log(f"killed the responder (pid {killed.pid}) with SIGKILL; starting it again")
                 self.start_responder()
                 self.responder_down.clear()
                 self.down_seconds = time.monotonic() - down
-                log(f"the responder (pid {self.responder.pid}) answers again after {self.down_seconds:.1f} s")
+                log(f"the responder (pid {self.stack.responder.pid}) answers again after {self.down_seconds:.1f} s")
 
     # --- the run ---------------------------------------------------------------------------------------------
 
     def run(self):
         o = self.o
         self.sql("INSERT INTO tenants (id) SELECT unnest(ARRAY[%s])" % ",".join(f"'{t}'" for t in self.tenants))
-        sim_port = int(o.sim.rsplit(":", 1)[1])
-        self.relay = Relay(sim_port)
+        self.relay = Relay(self.stack.simulators[0].port)
         self.responder_down = threading.Event()
         self.start_responder()
         log(f"seed {o.seed}: {o.tenants} tenants, {o.workers} workers, {o.duration} s, at least {o.faults} faults,"
@@ -478,8 +433,8 @@ class Soak:
             raise KeyboardInterrupt
         if errors:
             raise RuntimeError("; ".join(errors))
-        if self.responder.poll() is not None:
-            raise RuntimeError(f"the responder exited with {self.responder.returncode} during the soak")
+        if not self.stack.responder.alive():
+            raise RuntimeError(f"the responder exited with {self.stack.responder.popen.returncode} during the soak")
 
         # No call in flight: the pending faults are exact; then none is left.
         pending = self.pending_faults()
@@ -511,11 +466,11 @@ class Soak:
             time.sleep(0.5)  # polling PostgreSQL's clock
 
         log("running tenant-whatsapp reconcile")
-        env = self.responder_env()
-        env["LOG_FILE"] = os.path.join(o.state, "reconcile.log")
-        result = subprocess.run([o.responder, "reconcile", "--json"], env=env, capture_output=True, text=True,
+        env = {**self.stack.responder_environment(), "LOG_FILE": os.path.join(self.state, "reconcile.log")}
+        result = subprocess.run([str(self.stack.responder_binary), "reconcile", "--json"], env=env,
+                                capture_output=True, text=True,
                                 timeout=300)
-        with open(os.path.join(o.state, "reconcile.out"), "w") as file:
+        with open(os.path.join(self.state, "reconcile.out"), "w") as file:
             file.write(result.stdout + result.stderr)
         if result.returncode != 0:
             raise RuntimeError(f"reconcile exited {result.returncode}: {result.stderr.strip()[:500]}")
@@ -527,7 +482,7 @@ class Soak:
         return self.report()
 
     def compare(self):
-        status, _, data = http("GET", f"{self.o.sim}/instance/fetchInstances", {"apikey": self.api_key}, timeout=30)
+        status, _, data = http("GET", f"{self.sim_url}/instance/fetchInstances", {"apikey": self.api_key}, timeout=30)
         if status != 200:
             raise RuntimeError(f"fetchInstances answered {status}")
         upstream = {row["name"] for row in json.loads(data) if row["name"].startswith("tenant_")}
@@ -552,7 +507,7 @@ class Soak:
     def access_log(self):
         """Every answer nginx gave, from its access log (the simulator's webhook deliveries included)."""
         self.nginx_statuses = collections.Counter()
-        with open(os.path.join(self.o.state, "nginx", "access.log")) as file:
+        with open(self.stack.nginx_dir / "access.log") as file:
             for line in file:
                 entry = json.loads(line)
                 path = entry["uri"].split("?")[0]
@@ -564,7 +519,7 @@ class Soak:
     def responder_log(self):
         """How many stored names Evolution's remove.instance pushes cleared (the responder's log lines)."""
         self.removals = collections.Counter()
-        with open(os.path.join(self.o.state, "responder.log")) as file:
+        with open(self.stack.responder_log) as file:
             for line in file:
                 if '"remove.instance"' in line:
                     self.removals[json.loads(line).get("applied") in (True, "true")] += 1
@@ -573,7 +528,7 @@ class Soak:
         o = self.o
         lines = []
         total = sum(self.answers.values())
-        lines.append(f"scripts/soak, seed {o.seed}, {o.build}: {o.tenants} tenants, {o.workers} workers, "
+        lines.append(f"scripts/soak, seed {o.seed}, {self.build}: {o.tenants} tenants, {o.workers} workers, "
                      f"{o.duration} s")
         lines.append("")
         lines.append(f"calls through nginx: {total} ({total / o.duration:.0f}/s)")
@@ -620,46 +575,84 @@ class Soak:
         return 1 if failed else 0
 
 
-def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "ports":
-        cmd_ports(sys.argv[2])
-        return 0
-    parser = argparse.ArgumentParser(prog="soak.py run")
-    parser.add_argument("command", choices=["run"])
-    parser.add_argument("--state", required=True)
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--sim", required=True)
-    parser.add_argument("--responder", required=True)
-    parser.add_argument("--socket", required=True)
-    parser.add_argument("--psql", required=True)
-    parser.add_argument("--build", default="")
-    parser.add_argument("--duration", type=int, default=120)
-    parser.add_argument("--tenants", type=int, default=20)
-    parser.add_argument("--faults", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--pg-kills", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=None)
+def whole_number(text):
+    """The flags' values: whole numbers of at most nine digits (as scripts/soak always took them)."""
+    if not text.isdigit() or len(text) > 9:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'")
+    return int(text)
+
+
+def parse_options():
+    parser = argparse.ArgumentParser(prog="scripts/soak", description="A fault soak of the whole stack (see the "
+                                     "header of scripts/soak.py). Long: not part of scripts/test.")
+    parser.add_argument("--duration", type=whole_number, default=120, help="how long the tenants make calls, in s")
+    parser.add_argument("--tenants", type=whole_number, default=20, help="tenants making calls")
+    parser.add_argument("--faults", type=whole_number, default=200, help="at least this many faults applied")
+    parser.add_argument("--workers", type=whole_number, default=8, help="threads making calls at once")
+    parser.add_argument("--pg-kills", type=whole_number, default=6, help="PostgreSQL backend terminations")
+    parser.add_argument("--seed", type=whole_number, default=None, help="the random seed (default: random, printed)")
+    parser.add_argument("--debug", action="store_true", help="build and soak the debug binaries (default: release)")
+    parser.add_argument("--bin-dir", type=Path, help="no build: soak DIR/tenant-whatsapp and DIR/evolution-sim")
+    parser.add_argument("--keep", action="store_true", help="keep the state folder (/tmp/tw-soak-XXXXXX: logs, "
+                        "configs); also kept when the soak fails")
     options = parser.parse_args()
     if options.seed is None:
         options.seed = random.SystemRandom().randrange(1_000_000)
     if options.duration < 10 or options.tenants < 1 or options.workers < 1:
         parser.error("--duration must be at least 10, --tenants and --workers at least 1")
-    soak = Soak(options)
-    signal.signal(signal.SIGINT, soak.interrupt)
-    signal.signal(signal.SIGTERM, soak.interrupt)
-    try:
-        return soak.run()
-    except KeyboardInterrupt:
-        soak.stop.set()
-        log("interrupted")
-        return 130
-    except RuntimeError as error:
-        soak.stop.set()
-        log(f"error: {error}")
-        return 1
-    finally:
-        soak.stop.set()
-        soak.stop_responder()
+    return options
+
+
+def stack_config(options):
+    """The soak's stack: built (or --bin-dir), its simulator holding deleted names until delivered (as Evolution 2.3),
+    nginx with its rate limits lifted; the responder is started by the soak, through the relay."""
+    configuration = "debug" if options.debug else "release"
+    if options.bin_dir:
+        log(f"no build: soaking the binaries in {options.bin_dir}")
+        bin_dir = checked_bin_dir(options.bin_dir)
+    else:
+        bin_dir = build(configuration)
+    sim_args = ["serve", "--threads", "8"]
+    if supports_flag(bin_dir / "evolution-sim", "serve", "--max-requests"):
+        sim_args += ["--max-requests", "512"]
+    return StackConfig(
+        throwaway_prefix="tw-soak-", keep=options.keep, bin_dir=bin_dir, simulator_args=sim_args,
+        simulator_env={"SIM_HOLD_DELETED_UNTIL_DELIVERED": "true"}, responder_args=["serve", "--max-requests", "256"],
+        responder_env=RESPONDER_SETTINGS, start_responder=False, nginx_env=NGINX_LIMITS_LIFTED, capture_output=True,
+        environment=own_environment())
+
+
+def soak(options, built):
+    """Brings the stack up, soaks it; exits with the soak's status (the stack keeps its folder after a failure)."""
+    with Stack(stack_config(options)) as stack:
+        stack.up()
+        driver = Soak(options, stack)
+        driver.build = built
+        signal.signal(signal.SIGINT, driver.interrupt)
+        signal.signal(signal.SIGTERM, driver.interrupt)
+        log(f"soaking ({built})")
+        try:
+            status = driver.run()
+        except KeyboardInterrupt:
+            driver.stop.set()
+            log("interrupted")
+            status = 130
+        except (RuntimeError, StackError) as error:
+            driver.stop.set()
+            log(f"error: {error}")
+            status = 1
+        driver.stop.set()
+        if status == 0:
+            log("done")
+        elif status != 130:
+            log(f"the soak failed (exit status {status}); logs in {stack.run_dir}")
+        sys.exit(status)
+
+
+def main():
+    options = parse_options()
+    built = f"binaries from {options.bin_dir}" if options.bin_dir else build_name()
+    return exit_status(lambda: soak(options, built))
 
 
 if __name__ == "__main__":
