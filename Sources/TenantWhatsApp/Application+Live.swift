@@ -28,7 +28,9 @@ extension Application {
         serverSettings.timeoutMilliseconds = configuration.evolutionTimeoutMilliseconds
         serverSettings.breakerFailures = configuration.breakerFailures
         serverSettings.breakerCooldown = .milliseconds(configuration.breakerCooldownMilliseconds)
-        serverSettings.maximumInFlightPerServer = configuration.maximumInFlightPerServer(maxRequests: maxRequests)
+        serverSettings.maximumInFlightPerServer = configuration.maxInFlightPerServer
+        serverSettings.defaultMaximumInFlightPerServer = Configuration.defaultMaximumInFlightPerServer(
+            maxRequests: maxRequests)
         serverSettings.webhook = configuration.webhook
         // Read at start on a connection of its own, closed again: the pool connects lazily, at the first request that
         // needs PostgreSQL (a refused request opens no session).

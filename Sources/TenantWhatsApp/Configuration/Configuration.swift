@@ -19,7 +19,7 @@ public struct Configuration: Sendable {
     /// webhook secrets); nil when `SECRETS_KEY` is not set.
     public var secrets: SecretBox?
     /// `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER`: calls in flight to one Evolution server from this process; nil: a quarter
-    /// of `--max-requests` (see ``maximumInFlightPerServer(maxRequests:)``).
+    /// of `--max-requests` while several servers are known (see ``defaultMaximumInFlightPerServer(maxRequests:)``).
     public var maxInFlightPerServer: Int?
     /// `EVOLUTION_QR_WAIT_MS`: how long connect keeps asking Evolution for a QR code that is not there yet
     /// (default 20000; 0 asks once).
@@ -111,10 +111,11 @@ public struct Configuration: Sendable {
         return number
     }
 
-    /// `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER`, or a quarter of `maxRequests` (at least 1) when unset: one hung server
-    /// can never hold more than that many of the process's workers.
-    public func maximumInFlightPerServer(maxRequests: Int) -> Int {
-        maxInFlightPerServer ?? max(1, maxRequests / 4)
+    /// The default of `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER` while several Evolution servers are known: a quarter of
+    /// `maxRequests` (at least 1), so that one hung server can never hold more than that many of the process's
+    /// workers. With one server there is no cap unless the variable is set.
+    public static func defaultMaximumInFlightPerServer(maxRequests: Int) -> Int {
+        max(1, maxRequests / 4)
     }
 
     /// `EVOLUTION_TIMEOUT_MS`, or its default.

@@ -17,9 +17,8 @@ final class GuardedEvolution: EvolutionAPI {
     /// The webhook every created instance carries, and reused ones get; nil when webhooks are off.
     private let webhook: EvolutionWebhook?
     private let idleClients = ConditionLock<[EvolutionClient]>([])
-    /// Calls in flight to this server from this process, at most `maximumInFlight`.
-    private let inFlight = ConditionLock(0)
-    private let maximumInFlight: Int
+    /// Calls in flight to this server from this process, and how many may be.
+    private let inFlight: ConditionLock<(count: Int, limit: Int)>
 
     /// Idle clients kept beyond this are closed: a burst leaves no pile of connections behind.
     private static let maximumIdleClients = 32
@@ -34,7 +33,7 @@ final class GuardedEvolution: EvolutionAPI {
         self.configuration = configuration
         self.breaker = breaker
         self.webhook = webhook
-        self.maximumInFlight = maximumInFlight
+        self.inFlight = ConditionLock((count: 0, limit: maximumInFlight))
     }
 
     /// The breaker itself, for the metrics' gauge.
@@ -110,15 +109,20 @@ final class GuardedEvolution: EvolutionAPI {
         }
     }
 
-    /// Runs `body` as one of at most `maximumInFlight` calls to this server; refused at once beyond.
+    /// Sets how many calls may be in flight at once (the calls already in flight finish).
+    func setMaximumInFlight(_ limit: Int) {
+        inFlight.withLock { $0.limit = limit }
+    }
+
+    /// Runs `body` as one of at most the limit's calls to this server; refused at once beyond.
     private func withinCap<Result>(_ body: () throws(EvolutionError) -> Result) throws(EvolutionError) -> Result {
-        let admitted = inFlight.withLock { count in
-            guard count < maximumInFlight else { return false }
-            count += 1
+        let admitted = inFlight.withLock { state in
+            guard state.count < state.limit else { return false }
+            state.count += 1
             return true
         }
         guard admitted else { throw .saturated }
-        defer { inFlight.withLock { $0 -= 1 } }
+        defer { inFlight.withLock { $0.count -= 1 } }
         return try body()
     }
 

@@ -136,10 +136,13 @@ final class EvolutionServerDirectory: EvolutionServers {
             registry: registry, secrets: secrets, implicitDefault: implicitDefault,
             timeoutMilliseconds: settings.timeoutMilliseconds)
         var entries: [EvolutionServerID: Entry] = [:]
+        let cap = settings.maximumInFlight(serverCount: servers.count)
         for server in servers {
-            entries[server.id] = entry(
+            let made = entry(
                 server.id, state: server.state, configuration: server.configuration,
                 webhookSecret: server.webhookSecret, previous: previous[server.id])
+            made.upstream.setMaximumInFlight(cap)
+            entries[server.id] = made
         }
         return entries
     }
@@ -169,7 +172,7 @@ final class EvolutionServerDirectory: EvolutionServers {
         }
         let upstream = GuardedEvolution(
             server: id, configuration: configuration, breaker: breaker(of: id), webhook: webhook,
-            maximumInFlight: settings.maximumInFlightPerServer)
+            maximumInFlight: settings.maximumInFlight(serverCount: 1))
         return Entry(state: state, upstream: upstream, verifier: verifier)
     }
 
