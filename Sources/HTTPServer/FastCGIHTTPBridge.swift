@@ -14,16 +14,6 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
     private let bodyLimit: Int
     private let metrics: RequestMetrics
 
-    /// A bridge to `responder`, logging each request through `logger`.
-    public convenience init(
-        responder: any HTTPResponder, logger: Logger, bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit,
-        metricsPrefix: String = ""
-    ) {
-        self.init(
-            responder: responder, requestLog: LoggerRequestLog(logger: logger), bodyLimit: bodyLimit,
-            metricsPrefix: metricsPrefix)
-    }
-
     /// The default body cap: 16 KiB, as nginx's `client_max_body_size 16k`.
     public static let defaultBodyLimit = 16 * 1024
 

@@ -32,11 +32,6 @@ public final class RequestContext {
         logMetadata["calls"] = .array(calls)
     }
 
-    /// Milliseconds since the request started, with microsecond precision.
-    public var elapsedMilliseconds: Double {
-        Self.milliseconds(ContinuousClock.now - startedAt)
-    }
-
     /// A duration in milliseconds, rounded to microseconds.
     public static func milliseconds(_ duration: Duration) -> Double {
         (duration / .microseconds(1)).rounded(.towardZero) / 1000

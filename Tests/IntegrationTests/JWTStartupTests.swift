@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A responder with a bad JWT configuration refuses to start: exit status non-zero, one line on stderr that names
-/// the variable and never quotes the secret (design.md, "Bad configuration"; security case A20).
+/// the variable and never quotes the secret (README, "Configuration").
 @Suite("JWT configuration at start")
 struct JWTStartupTests {
     /// A valid 32-byte secret whose text must never appear in any output.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Requests refused by authentication, tenant-id validation or authorization touch neither PostgreSQL nor
-/// Evolution (design.md). The responder connects to PostgreSQL lazily, so a fresh responder that has refused a
+/// Evolution (docs/api.md). The responder connects to PostgreSQL lazily, so a fresh responder that has refused a
 /// batch of requests must still have no session open. (Evolution: asserted with the simulator's call log once the
 /// routes call it, issue #5.)
 @Suite("Rejected requests touch nothing")

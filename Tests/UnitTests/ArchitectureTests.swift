@@ -4,7 +4,8 @@ import Testing
 /// The layering, enforced: each source target imports only what its row below allows, C modules only through
 /// `internal import` in their one wrapper, and no target exists that the table does not know.
 ///
-/// The table is the architecture (README, "Layout"): change it here, on purpose, together with Package.swift.
+/// The table is the architecture: change it here, on purpose, together with Package.swift; docs/architecture.md
+/// shows the same table, and a test below fails when the two differ.
 @Suite("Architecture")
 struct ArchitectureTests {
     /// Every source target and the modules its files may import.
@@ -20,11 +21,11 @@ struct ArchitectureTests {
         "StructuredLogging": ["Glibc", "JSON", "Logging", "Runtime"],
         // Request metrics through swift-metrics' API only; which backend records them is the executable's choice.
         "HTTPServer": ["CoreMetrics", "FastCGI", "JSON", "Logging"],
-        // Migrations list a folder with Foundation's FileManager (Essentials where it exists). Prometheus: the
-        // metrics route writes the registry's exposition.
+        // No Foundation (on Linux it re-exports Glibc: a hole in this table); Runtime lists folders and reads files.
+        // Prometheus: the metrics route writes the registry's exposition.
         "TenantWhatsApp": [
-            "CoreMetrics", "Foundation", "FoundationEssentials", "HTTPClient", "HTTPServer", "JSON", "JWT", "Logging",
-            "Postgres", "Prometheus", "Resilience", "Runtime", "Secrets", "StructuredLogging",
+            "CoreMetrics", "HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Postgres", "Prometheus", "Resilience",
+            "Runtime", "Secrets", "StructuredLogging",
         ],
         "EvolutionSimulator": ["HTTPClient", "HTTPServer", "JSON", "JWT", "Logging", "Runtime", "Synchronization"],
         // `serve` bootstraps MetricsSystem with the Prometheus registry.
@@ -62,6 +63,42 @@ struct ArchitectureTests {
     @Test func theProductItselfTouchesNoCModuleAndNoGlibc() throws {
         let product = try #require(try Self.importsByTarget()["TenantWhatsApp"])
         #expect(product.filter { Self.systemModules.contains($0.module) }.isEmpty)
+        #expect(product.filter { $0.module.hasPrefix("Foundation") }.isEmpty, "Foundation re-exports Glibc")
+    }
+
+    @Test func theLayoutTableOfTheDocsListsExactlyTheseTargetsAndImports() throws {
+        let documented = try Self.documentedLayout()
+        #expect(Set(documented.keys) == Set(Self.allowedImports.keys))
+        for (target, imports) in documented {
+            #expect(imports == Self.allowedImports[target], "docs/architecture.md, row \(target)")
+        }
+    }
+
+    @Test func everyFolderOfSourcesIsATargetOfTheTable() throws {
+        let folders = try FileManager.default.contentsOfDirectory(atPath: Self.sourcesDirectory.path)
+        #expect(Set(folders) == Set(Self.allowedImports.keys))
+    }
+
+    /// The `target | owns | may import` rows of docs/architecture.md: each target (in backticks) and its imports
+    /// (`—` for none).
+    static func documentedLayout() throws -> [String: Set<String>] {
+        let url = sourcesDirectory.deletingLastPathComponent().appendingPathComponent("docs/architecture.md")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("| target | owns | may import |") })
+        var rows: [String: Set<String>] = [:]
+        for line in lines[(header + 2)...].prefix(while: { $0.hasPrefix("|") }) {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard cells.count >= 4 else { continue }
+            let target = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            let imports = cells[3] == "—" ? [] : cells[3].split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            rows[target] = Set(imports)
+        }
+        return rows
     }
 
     // MARK: - Reading the sources

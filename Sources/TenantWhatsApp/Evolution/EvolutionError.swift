@@ -3,7 +3,7 @@
 /// `description` is safe to log (a code, a status, a curl code); the upstream's own messages are only in
 /// `debugDescription`. Neither ever holds the API key: the client never puts it anywhere but the `apikey` header.
 ///
-/// How a caller maps these to the contract (design.md): `unreachable` → 503, `timeout` → 504, `badResponse` → 502
+/// How a caller maps these to the contract (docs/api.md, "Errors"): `unreachable` → 503, `timeout` → 504, `badResponse` → 502
 /// `upstream_bad_response`; `unauthorized` (our key is wrong), `server`, `tls` and `transport` → 502
 /// `upstream_error`. `unauthorized` is never passed on as a 401: the caller's token was fine, ours was not.
 public enum EvolutionError: Error, Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {

@@ -1,6 +1,6 @@
 import HTTPServer
 
-/// The stable machine codes of the error envelope (design.md, "Errors"), each with its HTTP status and its
+/// The stable machine codes of the error envelope (docs/api.md, "Errors", and `components.schemas.ErrorCode` of openapi.yaml), each with its HTTP status and its
 /// pt-BR message for people.
 ///
 /// The one catalogue: nginx's own error bodies (`nginx/tenant-whatsapp.locations.conf`) use these codes, statuses

@@ -1,11 +1,5 @@
 import Runtime
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// One migration: a `*.sql` file whose name is its version.
 struct MigrationFile: Sendable {
     /// The file name, e.g. `0001_tenants.sql`; also the version recorded in `schema_migrations`.
@@ -20,11 +14,14 @@ struct MigrationFile: Sendable {
         Hexadecimal.lowercase(bytes)
     }
 
+    /// The largest migration file read: 16 MiB (a migration is SQL text written by people).
+    static let maximumFileSize = 16 * 1024 * 1024
+
     /// Every `*.sql` file of `directory`, sorted by name byte by byte (hidden files skipped).
     static func all(in directory: String) throws(MigrationError) -> [MigrationFile] {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            names = try DirectoryListing.names(in: directory)
         } catch {
             throw .unreadableDirectory(path: directory)
         }
@@ -37,11 +34,11 @@ struct MigrationFile: Sendable {
     }
 
     private static func read(_ name: String, in directory: String) throws(MigrationError) -> MigrationFile {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + name),
-            let sql = String(validating: data, as: UTF8.self)
+        guard let bytes = try? FileContents.read(path: directory + "/" + name, limit: maximumFileSize),
+            let sql = String(validating: bytes, as: UTF8.self)
         else {
             throw .unreadableFile(file: name)
         }
-        return MigrationFile(name: name, bytes: Array(data), sql: sql)
+        return MigrationFile(name: name, bytes: bytes, sql: sql)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 
 /// Checks shared by the WhatsApp route suites: the error envelope, the seed payloads' QR code and timestamps.
 enum WhatsAppExpectations {
-    /// The message of a 201 connect (design.md, the seed contract), byte for byte.
+    /// The message of a 201 connect (docs/api.md, the seed contract), byte for byte.
     static let createdMessage = "Instância WhatsApp criada com sucesso. Escaneie o QR Code para conectar."
     /// The message of a 200 connect that reused a not-yet-connected instance.
     static let reusedMessage = "Instância WhatsApp existente. Escaneie o QR Code para conectar."
@@ -45,7 +45,7 @@ enum WhatsAppExpectations {
     }
 
     /// The instant of an ISO 8601 UTC timestamp with exactly three fraction digits (`2025-08-27T14:03:11.532Z`), the
-    /// one format design.md allows; nil for any other text.
+    /// one format the contract allows (docs/api.md); nil for any other text.
     static func instant(ofISO value: Any?) -> Date? {
         guard let text = value as? String,
             text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil

@@ -2,7 +2,7 @@ import Testing
 
 @testable import TenantWhatsApp
 
-/// An Evolution failure and the answer the contract gives it (design.md, "Errors").
+/// An Evolution failure and the answer the contract gives it (docs/api.md, "Errors").
 struct UpstreamFailure: Sendable, CustomTestStringConvertible {
     let error: EvolutionError
     let status: Int
