@@ -93,9 +93,12 @@ struct ArchitectureTests {
             }
             guard cells.count >= 4 else { continue }
             let target = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
-            let imports = cells[3] == "—" ? [] : cells[3].split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
+            let imports =
+                cells[3] == "—"
+                ? []
+                : cells[3].split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
             rows[target] = Set(imports)
         }
         return rows
