@@ -52,6 +52,12 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    @property
+    def exit_status(self) -> int | None:
+        """Its exit status as a shell gives it (128 + N when signal N ended it); None while it runs."""
+        status = self.popen.poll()
+        return 128 - status if status is not None and status < 0 else status
+
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Sends the stop signal, waits up to GRACE_S seconds for the process to end, then kills it."""
         if not self.alive():

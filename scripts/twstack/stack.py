@@ -272,7 +272,7 @@ class Stack:
         """Fails naming the first process of the stack that is no longer running, and where its log is."""
         for process in self.processes():
             if not process.alive():
-                raise StackError(f"{process.name} exited (exit status {process.popen.returncode}); "
+                raise StackError(f"{process.name} exited (exit status {process.exit_status}); "
                                  f"{process.log_hint}")
 
     def _wait(self, ready: Any, failure: str, seconds: float = 30, poll_interval: float = 0.2) -> None:
