@@ -31,6 +31,8 @@ protocol EvolutionAPI: Sendable {
     /// Makes sure the instance pushes its events to us: with webhooks configured, reads the instance's webhook and
     /// sets ours when it differs (a reused or adopted instance); without, does nothing.
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
+    /// `GET /instance/fetchInstances`: every instance of the server (reconcile).
+    func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary]
 }
 
 extension EvolutionAPI {

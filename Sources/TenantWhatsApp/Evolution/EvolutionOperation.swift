@@ -14,4 +14,6 @@ enum EvolutionOperation: String, Sendable, CaseIterable {
     case findWebhook
     /// `POST /webhook/set/{name}`.
     case setWebhook
+    /// `GET /instance/fetchInstances` (reconcile).
+    case fetchInstances
 }

@@ -92,6 +92,10 @@ final class GuardedEvolution: EvolutionAPI {
         }
     }
 
+    func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary] {
+        try call(.fetchInstances, deadline) { client throws(EvolutionError) in try client.fetchInstances() }
+    }
+
     /// Runs one call of `operation` on a lent client, if the breaker lets it through, tells the breaker how it went
     /// and records it in the metrics.
     private func call<Result>(

@@ -50,4 +50,8 @@ struct UnavailableEvolution: EvolutionAPI {
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {
         throw .serverUnavailable
     }
+
+    func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary] {
+        throw .serverUnavailable
+    }
 }

@@ -17,6 +17,8 @@ final class FakeEvolution: EvolutionAPI {
         case createInstanceForPairing(String, number: String)
         /// `GET /instance/connect/{name}?number=`: the name and the digits.
         case connectForPairing(String, number: String)
+        /// `GET /instance/fetchInstances`.
+        case fetchInstances
 
         var description: String {
             switch self {
@@ -27,6 +29,7 @@ final class FakeEvolution: EvolutionAPI {
             case .deleteInstance(let name): "deleteInstance(\(name))"
             case .createInstanceForPairing(let name, let number): "createInstance(\(name), number: \(number))"
             case .connectForPairing(let name, let number): "connect(\(name), number: \(number))"
+            case .fetchInstances: "fetchInstances"
             }
         }
     }
@@ -57,10 +60,13 @@ final class FakeEvolution: EvolutionAPI {
         var states: [Result<EvolutionConnectionState, EvolutionError>] = []
         var logouts: [Result<EvolutionLogoutResult, EvolutionError>] = []
         var deletes: [Result<Void, EvolutionError>] = []
+        var listings: [Result<[EvolutionInstanceSummary], EvolutionError>] = []
         var recorded: [Recorded] = []
         var beforeAnswer: (@Sendable (Call) -> Void)?
 
-        var scriptedLeft: Int { creates.count + connects.count + states.count + logouts.count + deletes.count }
+        var scriptedLeft: Int {
+            creates.count + connects.count + states.count + logouts.count + deletes.count + listings.count
+        }
     }
 
     private let state = ConditionLock(State())
@@ -109,6 +115,10 @@ final class FakeEvolution: EvolutionAPI {
         state.withLock { $0.deletes += answers }
     }
 
+    func scriptFetchInstances(_ answers: Result<[EvolutionInstanceSummary], EvolutionError>...) {
+        state.withLock { $0.listings += answers }
+    }
+
     func createInstance(
         named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
@@ -141,6 +151,10 @@ final class FakeEvolution: EvolutionAPI {
 
     /// Webhooks are off in these flows: like the product's gateway without a webhook, nothing is called.
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError) {}
+
+    func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary] {
+        try answer(.fetchInstances, deadline: deadline, from: \.listings)
+    }
 
     /// Records `call`, runs the hook, then takes the next answer of its script.
     private func answer<Success>(
