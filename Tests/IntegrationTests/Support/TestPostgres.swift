@@ -7,8 +7,8 @@ import Foundation
 /// ``createDatabase(_:)`` so they stay isolated.
 final class TestPostgres: @unchecked Sendable {
     /// The server binaries of the newest PostgreSQL installed: Debian keeps them off PATH, in
-    /// `/usr/lib/postgresql/<major>/bin`; the highest version with `initdb` and `pg_ctl` is taken, as `scripts/lib.sh`
-    /// does. Nil when there is none.
+    /// `/usr/lib/postgresql/<major>/bin`; the highest version with `initdb` and `pg_ctl` is taken, as the stack tool
+    /// does (`scripts/twstack/postgres.py`). Nil when there is none.
     static let installedBinDirectory: String? = {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
