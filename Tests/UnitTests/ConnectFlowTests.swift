@@ -168,7 +168,7 @@ struct ConnectFlowTests {
             kit.tenants.row(of: tenant)
                 == Row(
                     instanceName: name, status: .connecting, createdAt: Tenants.attachedAt,
-                    checkedAt: Tenants.attachedAt, server: .implicitDefault))
+                    checkedAt: Tenants.attachedAt, generation: "generation-\(name)", server: .implicitDefault))
         #expect(kit.audit.rows == [Audit(.connect, "created", instance: name)])
         expectCleanEnd()
     }

@@ -123,7 +123,7 @@ struct EvolutionServersFlowTests {
         #expect(answer.status == 200)
         #expect(kit.tenants.row(of: tenant)?.instanceName == nil)
         #expect(kit.tenants.row(of: tenant)?.server == nil)
-        #expect(kit.tenants.pendingDeletions == ["evo-2/\(name)"])
+        #expect(kit.tenants.pendingDeletionNames == ["evo-2/\(name)"])
         #expect(second.calls.isEmpty)
         #expect(kit.audit.rows == [Audit(.disconnect, "deletion_deferred", instance: name)])
     }

@@ -1,40 +1,59 @@
 import Postgres
 
-/// The `tenants` rows as `reconcile` reads and writes them.
-struct ReconcileTenants {
-    /// One tenant as reconcile sees it.
-    struct Row: Sendable {
-        let tenant: TenantID
-        let instanceName: String?
-        /// Whether the stored instance was ever seen `open` since it was created or adopted.
-        let everOpened: Bool
-        /// How long ago the stored instance was created or adopted, on PostgreSQL's clock; nil without one.
-        let instanceAge: Duration?
-        /// The server the tenant is placed on (with an instance, or a place a connect took).
-        var server: EvolutionServerID? = nil
-    }
+/// The `tenants` rows as `reconcile` reads and writes them: the seam between the reconciler and PostgreSQL (the
+/// product's implementation is ``ReconcileTenants``; unit tests pass the in-memory fake of the tenant rows).
+protocol ReconcileStore: Sendable {
+    /// Every tenant of the SaaS, by id.
+    func all() throws(PostgresError) -> [TenantID: ReconcileRow]
+    /// One tenant's row now, or nil when it is gone.
+    func row(_ tenant: TenantID) throws(PostgresError) -> ReconcileRow?
+    /// Stores `name` on `server` for `tenant` in state `status`, only while the tenant stores no name; false
+    /// otherwise. A place the tenant had elsewhere is replaced: the instance is where it was found.
+    func adopt(
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, for tenant: TenantID
+    ) throws(PostgresError) -> Bool
+    /// Every instance a disconnect left on a disabled server.
+    func pendingDeletions() throws(PostgresError) -> [PendingDeletion]
+    /// Drops a pending deletion (carried out, or nothing left to delete).
+    func forget(_ deletion: PendingDeletion) throws(PostgresError)
+}
 
-    /// An instance a disconnect left on a disabled server, for reconcile to delete once the server answers.
-    struct PendingDeletion: Sendable, Equatable {
-        let server: EvolutionServerID
-        let instanceName: String
-        let tenant: TenantID
-    }
+/// One tenant as reconcile sees it.
+struct ReconcileRow: Sendable, Equatable {
+    let tenant: TenantID
+    let instanceName: String?
+    /// Whether the stored instance was ever seen `open` since it was created or adopted.
+    let everOpened: Bool
+    /// How long ago the stored instance was created or adopted, on PostgreSQL's clock; nil without one.
+    let instanceAge: Duration?
+    /// The server the tenant is placed on (with an instance, or a place a connect took).
+    var server: EvolutionServerID? = nil
+}
+
+/// An instance a disconnect left on a disabled server, for reconcile to delete once the server answers.
+struct PendingDeletion: Sendable, Equatable {
+    let server: EvolutionServerID
+    let instanceName: String
+    let tenant: TenantID
+}
+
+/// ``ReconcileStore`` on PostgreSQL.
+struct ReconcileTenants: ReconcileStore {
 
     let pool: PostgresPool
 
     /// Every tenant of the SaaS, by id.
-    func all() throws(PostgresError) -> [TenantID: Row] {
+    func all() throws(PostgresError) -> [TenantID: ReconcileRow] {
         let rows = try pool.query(
             """
             SELECT id, whatsapp_instance_name, whatsapp_opened_at IS NOT NULL AS ever_opened,
                 (extract(epoch FROM now() - whatsapp_instance_created_at) * 1000)::bigint AS age_ms, evolution_server_id
             FROM tenants
             """, retryOnConnectionLoss: true)
-        var result: [TenantID: Row] = [:]
+        var result: [TenantID: ReconcileRow] = [:]
         for row in rows {
             guard let id = row["id"].flatMap(TenantID.init) else { continue }
-            result[id] = Row(
+            result[id] = ReconcileRow(
                 tenant: id, instanceName: row["whatsapp_instance_name"], everOpened: row["ever_opened"] == "t",
                 instanceAge: row["age_ms"].flatMap { Int($0) }.map { .milliseconds($0) },
                 server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
@@ -43,7 +62,7 @@ struct ReconcileTenants {
     }
 
     /// One tenant's row now, or nil when it is gone.
-    func row(_ tenant: TenantID) throws(PostgresError) -> Row? {
+    func row(_ tenant: TenantID) throws(PostgresError) -> ReconcileRow? {
         try all()[tenant]
     }
 

@@ -73,13 +73,13 @@ extension Reconciler {
     func deleteUpstream(_ name: String, on server: Server) throws(ReconcileFailure) {
         let evolution = server.evolution
         do {
-            try evolution.deleteInstance(named: name)
+            try evolution.deleteInstance(named: name, deadline: callDeadline)
         } catch .notFound {
             return
         } catch .needsLogout {
             do {
-                _ = try evolution.logout(instance: name)
-                try evolution.deleteInstance(named: name)
+                _ = try evolution.logout(instance: name, deadline: callDeadline)
+                try evolution.deleteInstance(named: name, deadline: callDeadline)
             } catch {
                 throw ReconcileFailure(message: error.description)
             }
@@ -108,7 +108,7 @@ extension Reconciler {
         }
     }
 
-    func reread(_ tenant: TenantID) throws(ReconcileFailure) -> ReconcileTenants.Row? {
+    func reread(_ tenant: TenantID) throws(ReconcileFailure) -> ReconcileRow? {
         do {
             return try tenants.row(tenant)
         } catch {

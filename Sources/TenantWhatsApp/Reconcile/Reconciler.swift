@@ -1,6 +1,7 @@
 import HTTPServer
 import Logging
 import Postgres
+import Resilience
 import Runtime
 
 /// Brings PostgreSQL and the Evolution servers into agreement: stored names Evolution lost, orphans of interrupted
@@ -15,19 +16,22 @@ import Runtime
 /// Every server that is not disabled is read. A server that does not answer is reported, and its tenants are left as
 /// they are: a server that did not answer is "unknown", never "empty". An orphan is adopted together with the server
 /// it was found on; the same `tenant_{id}` on two servers is reported and never deleted automatically.
+///
+/// It works through the same seams as the request handlers (``EvolutionAPI`` per server, ``TenantRepository``,
+/// ``OperationLock``, ``AuditRecorder``) and ``ReconcileStore``; unit tests pass the in-memory fakes.
 public final class Reconciler {
     /// One server as reconcile reaches it.
-    struct Server {
+    struct Server: Sendable {
         let id: EvolutionServerID
         let state: EvolutionServerState
-        let evolution: EvolutionClient
+        let evolution: any EvolutionAPI
     }
 
     let servers: [Server]
-    let tenants: ReconcileTenants
-    let repository: PostgresTenantRepository
-    let lock: PostgresOperationLock
-    let audit: PostgresAuditTrail
+    let tenants: any ReconcileStore
+    let repository: any TenantRepository
+    let lock: any OperationLock
+    let audit: any AuditRecorder
     let requestID = "reconcile-" + RequestID.generate()
     let startedAt = ContinuousClock.now
     var actions: [ReconcileAction] = []
@@ -35,10 +39,25 @@ public final class Reconciler {
 
     /// How long a tenant's lock is held at most for one action (a few Evolution calls).
     static let leaseDuration: Duration = .seconds(60)
+    /// The deadline given to each Evolution call: the server's own per-call timeout (`EVOLUTION_TIMEOUT_MS`) is what
+    /// bounds it, as there is no request to answer.
+    static let callBudget: Duration = .seconds(300)
+
+    /// A reconciler of `servers` through these seams.
+    init(
+        servers: [Server], tenants: any ReconcileStore, repository: any TenantRepository, lock: any OperationLock,
+        audit: any AuditRecorder
+    ) {
+        self.servers = servers
+        self.tenants = tenants
+        self.repository = repository
+        self.lock = lock
+        self.audit = audit
+    }
 
     /// A reconciler of every server known to `configuration` (the registered ones in `pool`'s database, and
     /// `EVOLUTION_API_URL` as `default` unless registered), or of the one named `only`.
-    public init(
+    public convenience init(
         configuration: Configuration, pool: PostgresPool, logger: Logger, only: EvolutionServerID? = nil
     ) throws(ReconcileError) {
         let resolved: [ResolvedEvolutionServer]
@@ -51,24 +70,24 @@ public final class Reconciler {
         } catch {
             throw .servers(error.description)
         }
-        var servers: [Server] = []
-        for server in resolved where only == nil || server.id == only {
-            do {
-                servers.append(
-                    Server(
-                        id: server.id, state: server.state,
-                        evolution: try EvolutionClient(configuration: server.configuration)))
-            } catch {
-                throw .evolution(error)
-            }
+        let servers = resolved.filter { only == nil || $0.id == only }.map { server in
+            Server(
+                id: server.id, state: server.state,
+                evolution: GuardedEvolution(
+                    server: server.id, configuration: server.configuration,
+                    breaker: CircuitBreaker(
+                        failureThreshold: configuration.breakerFailures,
+                        cooldown: .milliseconds(configuration.breakerCooldownMilliseconds)),
+                    webhook: nil))
         }
         if let only, servers.isEmpty { throw .unknownServer(only.rawValue) }
-        self.servers = servers
-        tenants = ReconcileTenants(pool: pool)
-        repository = PostgresTenantRepository(pool: pool)
-        lock = PostgresOperationLock(pool: pool)
-        audit = PostgresAuditTrail(pool: pool, logger: logger)
+        self.init(
+            servers: servers, tenants: ReconcileTenants(pool: pool), repository: PostgresTenantRepository(pool: pool),
+            lock: PostgresOperationLock(pool: pool), audit: PostgresAuditTrail(pool: pool, logger: logger))
     }
+
+    /// When the next Evolution call must have its answer.
+    var callDeadline: ContinuousClock.Instant { .now + Self.callBudget }
 
     /// What one server holds, once listed.
     struct Listing {
@@ -81,8 +100,8 @@ public final class Reconciler {
         self.options = options
         actions = []
         let listings = try listServers()
-        let rows: [TenantID: ReconcileTenants.Row]
-        let pending: [ReconcileTenants.PendingDeletion]
+        let rows: [TenantID: ReconcileRow]
+        let pending: [PendingDeletion]
         do {
             rows = try tenants.all()
             pending = try tenants.pendingDeletions()
@@ -103,14 +122,15 @@ public final class Reconciler {
         for listing in listings {
             for (tenant, summary) in listing.instances.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 let row = rows[tenant]
-                if row?.instanceName == summary.name && row?.server == listing.server.id { continue }
-                if duplicated.contains(tenant) { continue }
+                // A deletion left for this instance is carried out, or forgotten when it is the tenant's own again.
                 if let deletion = pending.first(where: {
                     $0.server == listing.server.id && $0.instanceName == summary.name
                 }) {
                     deletePending(deletion, on: listing.server, row: row)
                     continue
                 }
+                if row?.instanceName == summary.name && row?.server == listing.server.id { continue }
+                if duplicated.contains(tenant) { continue }
                 reconcileUpstream(summary, of: tenant, row: row, on: listing.server)
             }
         }
@@ -129,7 +149,10 @@ public final class Reconciler {
                 continue
             }
             do {
-                listings.append(Listing(server: server, instances: Self.ours(try server.evolution.fetchInstances())))
+                listings.append(
+                    Listing(
+                        server: server,
+                        instances: Self.ours(try server.evolution.fetchInstances(deadline: callDeadline))))
             } catch {
                 lastFailure = error
                 report(.serverUnreachable, server: server.id, "its tenants were left as they are: \(error.description)")
@@ -156,7 +179,7 @@ public final class Reconciler {
     /// for deletion on a server (`pending`: disconnected while it was disabled) is not a copy: the tenant may have
     /// connected on another server since, and that leftover is deleted, not reported.
     private func reportDuplicates(
-        _ listings: [Listing], pending: [ReconcileTenants.PendingDeletion]
+        _ listings: [Listing], pending: [PendingDeletion]
     ) -> Set<TenantID> {
         var holders: [TenantID: [EvolutionServerID]] = [:]
         for listing in listings {
@@ -178,7 +201,7 @@ public final class Reconciler {
     // MARK: - Stored names
 
     private func reconcileStored(
-        _ row: ReconcileTenants.Row, name: String, upstream: EvolutionInstanceSummary?, on server: Server
+        _ row: ReconcileRow, name: String, upstream: EvolutionInstanceSummary?, on server: Server
     ) {
         guard upstream != nil else {
             act(.clearedGone, row.tenant, name, "Evolution server \(server.id) no longer knows it") {
@@ -190,7 +213,7 @@ public final class Reconciler {
         guard !row.everOpened, let age = row.instanceAge, age >= options.staleAfter else { return }
         let state: EvolutionConnectionState
         do {
-            state = try server.evolution.connectionState(instance: name)
+            state = try server.evolution.connectionState(instance: name, deadline: callDeadline)
         } catch {
             return report(.failed, row.tenant, name, "state unknown: \(error.description)")
         }
@@ -206,7 +229,7 @@ public final class Reconciler {
 
     /// A place taken by a connect that never stored an instance (its create failed, or its process was killed), with
     /// no instance on that server: given back, under the tenant's lock (a connect under way holds it).
-    private func releaseUnusedPlace(of row: ReconcileTenants.Row, on server: Server) {
+    private func releaseUnusedPlace(of row: ReconcileRow, on server: Server) {
         let name = row.tenant.instanceName
         act(.releasedPlace, row.tenant, name, "placed on \(server.id) without an instance") {
             () throws(ReconcileFailure) in
@@ -223,7 +246,7 @@ public final class Reconciler {
     // MARK: - Names only upstream
 
     private func reconcileUpstream(
-        _ summary: EvolutionInstanceSummary, of tenant: TenantID, row: ReconcileTenants.Row?, on server: Server
+        _ summary: EvolutionInstanceSummary, of tenant: TenantID, row: ReconcileRow?, on server: Server
     ) {
         let name = summary.name
         guard let row else {
@@ -245,7 +268,7 @@ public final class Reconciler {
         }
         let state: EvolutionConnectionState
         do {
-            state = try server.evolution.connectionState(instance: name)
+            state = try server.evolution.connectionState(instance: name, deadline: callDeadline)
         } catch {
             return report(.failed, tenant, name, "state unknown: \(error.description)")
         }
@@ -270,7 +293,7 @@ public final class Reconciler {
     /// Deletes an instance a disconnect left on a server that was disabled then, now that it answers, unless it is
     /// the tenant's instance again (placed there anew and adopted).
     private func deletePending(
-        _ deletion: ReconcileTenants.PendingDeletion, on server: Server, row: ReconcileTenants.Row?
+        _ deletion: PendingDeletion, on server: Server, row: ReconcileRow?
     ) {
         let tenant = deletion.tenant
         if row?.instanceName == deletion.instanceName && row?.server == server.id {
@@ -289,7 +312,7 @@ public final class Reconciler {
 
     /// Pending deletions on a listed server whose instance is gone already: nothing left to do.
     private func forgetPendingDeletionsAlreadyGone(
-        _ pending: [ReconcileTenants.PendingDeletion], listed: [EvolutionServerID: Listing]
+        _ pending: [PendingDeletion], listed: [EvolutionServerID: Listing]
     ) {
         guard !options.dryRun else { return }
         for deletion in pending {
@@ -298,7 +321,7 @@ public final class Reconciler {
         }
     }
 
-    private func forgetPending(_ deletion: ReconcileTenants.PendingDeletion) {
+    private func forgetPending(_ deletion: PendingDeletion) {
         guard !options.dryRun else { return }
         _ = try? tenants.forget(deletion)
     }

@@ -67,40 +67,61 @@ struct PostgresTenantRepository: TenantRepository {
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
         changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
-        // One statement: the row locked as it was, the update, and the audit row when the state changed, so a change
-        // is never recorded without its audit row (or the other way round).
+        try record(
+            status, of: name, for: tenant, generation: generation, eventTime: nil, clearQRCode: false,
+            changeAudit: changeAudit)
+    }
+
+    /// The one statement that records a state, observed by a check or pushed by Evolution: the row locked as it
+    /// was, the update, and the audit row when the state changed, so a change is never recorded without its audit
+    /// row (or the other way round).
+    ///
+    /// With a `generation`, only the instance of that generation; with an `eventTime` (Evolution's clock), only when
+    /// no later event was applied (a late or repeated delivery changes nothing). `clearQRCode` drops the pushed QR
+    /// code, which `open` always does.
+    static let recordStateStatement = """
+        WITH before AS (
+            -- Locked first, so concurrent writers see each other's state, never the same "before".
+            SELECT id, whatsapp_status AS previous FROM tenants
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                AND ($4::text IS NULL OR whatsapp_instance_generation = $4::text)
+            FOR UPDATE
+        ), updated AS (
+            UPDATE tenants AS t SET whatsapp_status = $3::text, whatsapp_checked_at = now(),
+                whatsapp_connected_at = CASE
+                    WHEN $3::text <> 'open' THEN NULL
+                    WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
+                    ELSE now() END,
+                whatsapp_event_at = coalesce($5::timestamptz, t.whatsapp_event_at),
+                whatsapp_opened_at = CASE
+                    WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
+                whatsapp_qr_code = CASE WHEN $3::text = 'open' OR $6::boolean THEN NULL ELSE t.whatsapp_qr_code END,
+                whatsapp_qr_received_at = CASE
+                    WHEN $3::text = 'open' OR $6::boolean THEN NULL ELSE t.whatsapp_qr_received_at END,
+                updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
+            FROM before
+            WHERE t.id = before.id
+                -- Ordered on Evolution's clock: an event older than the last one applied changes nothing.
+                AND ($5::timestamptz IS NULL OR t.whatsapp_event_at IS NULL OR t.whatsapp_event_at <= $5::timestamptz)
+            RETURNING before.previous, t.whatsapp_checked_at
+        ), audited AS (
+            \(PostgresAuditTrail.insertInto)
+            SELECT $1::text, $7::text, $3::text, NULL, $2::text, $8::text, $9::integer
+            FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
+        )
+        SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at FROM updated
+        """
+
+    /// Runs ``recordStateStatement``.
+    func record(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        eventTime: String?, clearQRCode: Bool, changeAudit: AuditEntry
+    ) throws(PostgresError) -> RecordedState? {
         let rows = try pool.query(
-            """
-            WITH before AS (
-                -- Locked first, so concurrent checks see each other's state, never the same "before".
-                SELECT id, whatsapp_status AS previous FROM tenants
-                WHERE id = $1::text AND whatsapp_instance_name = $2::text
-                    AND ($4::text IS NULL OR whatsapp_instance_generation = $4::text)
-                FOR UPDATE
-            ), updated AS (
-                UPDATE tenants AS t SET whatsapp_status = $3::text, whatsapp_checked_at = now(),
-                    whatsapp_connected_at = CASE
-                        WHEN $3::text <> 'open' THEN NULL
-                        WHEN t.whatsapp_status = 'open' THEN t.whatsapp_connected_at
-                        ELSE now() END,
-                    whatsapp_opened_at = CASE
-                        WHEN $3::text = 'open' THEN coalesce(t.whatsapp_opened_at, now()) ELSE t.whatsapp_opened_at END,
-                    whatsapp_qr_code = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_code END,
-                    whatsapp_qr_received_at = CASE WHEN $3::text = 'open' THEN NULL ELSE t.whatsapp_qr_received_at END,
-                    updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
-                FROM before
-                WHERE t.id = before.id
-                RETURNING before.previous, t.whatsapp_checked_at
-            ), audited AS (
-                \(PostgresAuditTrail.insertInto)
-                SELECT $1::text, $5::text, $3::text, NULL, $2::text, $6::text, $7::integer
-                FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
-            )
-            SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at FROM updated
-            """,
+            Self.recordStateStatement,
             [
-                tenant.rawValue, name, status.rawValue, generation, changeAudit.action.rawValue,
-                changeAudit.requestID, String(changeAudit.durationMilliseconds),
+                tenant.rawValue, name, status.rawValue, generation, eventTime, clearQRCode ? "true" : "false",
+                changeAudit.action.rawValue, changeAudit.requestID, String(changeAudit.durationMilliseconds),
             ])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
         return RecordedState(

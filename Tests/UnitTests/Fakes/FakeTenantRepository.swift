@@ -22,6 +22,10 @@ final class FakeTenantRepository: TenantRepository {
         var generation: String? = nil
         /// The server the tenant is placed on (nil in rows seeded without one: `default` for an instance).
         var server: EvolutionServerID? = nil
+        /// Whether the instance was ever seen `open` (reconcile).
+        var everOpened = false
+        /// How long ago the instance was created, in milliseconds (reconcile; nil: unknown).
+        var instanceAgeMilliseconds: Int? = nil
 
         /// A tenant without an instance.
         static let empty = Row()
@@ -35,7 +39,7 @@ final class FakeTenantRepository: TenantRepository {
     /// The repository's methods, as recorded and as failures are scripted.
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
-        case place, releasePlacement
+        case place, releasePlacement, adopt
     }
 
     /// When seeded instances were created.
@@ -50,7 +54,7 @@ final class FakeTenantRepository: TenantRepository {
         /// Capacity per server for ``place(_:)``; empty: every tenant goes to `default`, without limit.
         var capacities: [(server: EvolutionServerID, capacity: Int)] = []
         /// Instances remembered for deletion on a disabled server.
-        var pendingDeletions: [(server: EvolutionServerID, name: String)] = []
+        var pendingDeletions: [PendingDeletion] = []
         var failures: [(method: Method, error: PostgresError)] = []
         var actions: [(method: Method, action: @Sendable (inout [TenantID: Row]) -> Void)] = []
         var calls: [Method] = []
@@ -81,8 +85,15 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     /// The instances remembered for deletion, as `server/name`.
-    var pendingDeletions: [String] {
-        state.withLock { $0.pendingDeletions.map { "\($0.server)/\($0.name)" } }
+    var pendingDeletionNames: [String] {
+        state.withLock { $0.pendingDeletions.map { "\($0.server)/\($0.instanceName)" } }
+    }
+
+    /// Remembers `name` for deletion on `server`, as a disconnect on a disabled server does.
+    func seedPendingDeletion(_ name: String, on server: EvolutionServerID, tenant: TenantID) {
+        state.withLock {
+            $0.pendingDeletions.append(PendingDeletion(server: server, instanceName: name, tenant: tenant))
+        }
     }
 
     /// Every call made, in order.
@@ -147,7 +158,7 @@ final class FakeTenantRepository: TenantRepository {
             guard rows[tenant] != nil else { return false }
             rows[tenant] = Row(
                 instanceName: name, status: status, createdAt: Self.attachedAt, checkedAt: Self.attachedAt,
-                server: server)
+                generation: "generation-\(name)", server: server)
             return true
         }
         guard attached else { throw PostgresError(kind: .queryFailed, message: "the tenant row disappeared") }
@@ -225,7 +236,11 @@ final class FakeTenantRepository: TenantRepository {
             rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
             return true
         }
-        if detached, let server { state.withLock { $0.pendingDeletions.append((server, name)) } }
+        if detached, let server {
+            state.withLock {
+                $0.pendingDeletions.append(PendingDeletion(server: server, instanceName: name, tenant: tenant))
+            }
+        }
         return detached
     }
 
@@ -244,5 +259,46 @@ final class FakeTenantRepository: TenantRepository {
             return .success(body(&state.rows))
         }
         return try outcome.get()
+    }
+}
+
+extension FakeTenantRepository: ReconcileStore {
+    func all() throws(PostgresError) -> [TenantID: ReconcileRow] {
+        state.withLock { state in
+            state.rows.reduce(into: [:]) { result, entry in
+                result[entry.key] = Self.reconcileRow(entry.key, entry.value)
+            }
+        }
+    }
+
+    func row(_ tenant: TenantID) throws(PostgresError) -> ReconcileRow? {
+        state.withLock { state in state.rows[tenant].map { Self.reconcileRow(tenant, $0) } }
+    }
+
+    func adopt(
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, for tenant: TenantID
+    ) throws(PostgresError) -> Bool {
+        try call(.adopt) { rows -> Bool in
+            guard let row = rows[tenant], row.instanceName == nil else { return false }
+            rows[tenant] = Row(
+                instanceName: name, status: status, createdAt: Self.attachedAt, checkedAt: Self.attachedAt,
+                server: server, everOpened: status == .open, instanceAgeMilliseconds: 0)
+            return true
+        }
+    }
+
+    func pendingDeletions() throws(PostgresError) -> [PendingDeletion] {
+        state.withLock { $0.pendingDeletions }
+    }
+
+    func forget(_ deletion: PendingDeletion) throws(PostgresError) {
+        state.withLock { $0.pendingDeletions.removeAll { $0 == deletion } }
+    }
+
+    private static func reconcileRow(_ tenant: TenantID, _ row: Row) -> ReconcileRow {
+        ReconcileRow(
+            tenant: tenant, instanceName: row.instanceName, everOpened: row.everOpened,
+            instanceAge: row.instanceAgeMilliseconds.map { .milliseconds($0) },
+            server: row.server ?? (row.instanceName == nil ? nil : .implicitDefault))
     }
 }

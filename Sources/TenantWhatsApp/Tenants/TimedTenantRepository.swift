@@ -1,0 +1,98 @@
+import HTTPServer
+import Postgres
+
+/// The tenant repository as one request calls it: each call timed on the request's log line (`db.find`,
+/// `db.attachInstance`, …) and its failure answered 503 `database_unavailable`.
+///
+/// Built per request (a struct holding the repository and the request's context, cheap to make). It has the methods
+/// of ``TenantRepository`` but does not conform: its calls throw the envelope (``APIError``), not `PostgresError`,
+/// so that a handler calls it like any step of its flow. The timing and the mapping are
+/// ``HTTPServer/RequestContext/database(_:_:)``'s, the one place a database call becomes HTTP.
+struct TimedTenantRepository {
+    /// The repository itself, untimed.
+    let base: any TenantRepository
+    /// The request whose log line gets the calls.
+    let context: RequestContext
+
+    /// `base` as the request of `context` calls it.
+    init(_ base: any TenantRepository, context: RequestContext) {
+        self.base = base
+        self.context = context
+    }
+
+    /// See ``TenantRepository/find(_:)``.
+    func find(_ tenant: TenantID) throws(APIError) -> TenantRecord? {
+        try context.database("find") { () throws(PostgresError) in try base.find(tenant) }
+    }
+
+    /// See ``TenantRepository/place(_:)``.
+    func place(_ tenant: TenantID) throws(APIError) -> EvolutionServerID? {
+        try context.database("place") { () throws(PostgresError) in try base.place(tenant) }
+    }
+
+    /// See ``TenantRepository/releasePlacement(of:on:)``.
+    @discardableResult
+    func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(APIError) -> Bool {
+        try context.database("releasePlacement") { () throws(PostgresError) in
+            try base.releasePlacement(of: tenant, on: server)
+        }
+    }
+
+    /// See ``TenantRepository/attachInstance(_:on:status:to:)``.
+    func attachInstance(
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
+    ) throws(APIError) -> String {
+        try context.database("attachInstance") { () throws(PostgresError) in
+            try base.attachInstance(name, on: server, status: status, to: tenant)
+        }
+    }
+
+    /// See ``TenantRepository/recordState(_:of:for:generation:changeAudit:)``.
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
+    ) throws(APIError) -> RecordedState? {
+        try context.database("recordState") { () throws(PostgresError) in
+            try base.recordState(status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
+        }
+    }
+
+    /// See ``TenantRepository/detachInstance(_:from:generation:deleteLaterOn:)``.
+    @discardableResult
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String? = nil, deleteLaterOn server: EvolutionServerID? = nil
+    ) throws(APIError) -> Bool {
+        try context.database("detachInstance") { () throws(PostgresError) in
+            try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server)
+        }
+    }
+
+    /// See ``TenantRepository/recordPushedState(_:of:for:eventTime:clearQRCode:changeAudit:)``.
+    func recordPushedState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        clearQRCode: Bool, changeAudit: AuditEntry
+    ) throws(APIError) -> RecordedState? {
+        try context.database("recordPushedState") { () throws(PostgresError) in
+            try base.recordPushedState(
+                status, of: name, for: tenant, eventTime: eventTime, clearQRCode: clearQRCode,
+                changeAudit: changeAudit)
+        }
+    }
+
+    /// See ``TenantRepository/storePushedQRCode(_:of:for:eventTime:)``.
+    func storePushedQRCode(
+        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+    ) throws(APIError) -> Bool {
+        try context.database("storePushedQRCode") { () throws(PostgresError) in
+            try base.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: eventTime)
+        }
+    }
+
+    /// See ``TenantRepository/pushedQRCode(of:for:maximumAge:)``; always younger than
+    /// ``FlowSettings/pushedQRMaximumAge`` here, the only age the flows ask for.
+    func pushedQRCode(of name: String, for tenant: TenantID) throws(APIError) -> EvolutionQRCode? {
+        try context.database("pushedQRCode") { () throws(PostgresError) in
+            try base.pushedQRCode(of: name, for: tenant, maximumAge: FlowSettings.pushedQRMaximumAge)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Postgres
+import Testing
+
+@testable import TenantWhatsApp
+
+/// The rules every ``TenantRepository`` keeps, as cases run against the in-memory fake (UnitTests) and against
+/// PostgreSQL (IntegrationTests), so that the fake cannot drift from the SQL it stands for.
+///
+/// This one file is linked into both test targets (`Tests/UnitTests/Contract` and `Tests/IntegrationTests/Contract`
+/// are symbolic links to `Tests/Shared`): a test target cannot depend on another.
+enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case anUnknownTenantIsNotFound
+    case anAttachedInstanceIsFoundWithItsStateAndServer
+    case aPlaceIsKeptByTheTenantAndGivenBackWhileNoInstanceIsStored
+    case aPlaceWithAnInstanceIsNotGivenBack
+    case aStateIsRecordedOnlyForTheStoredNameAndGeneration
+    case aRecordedStateTellsThePreviousOne
+    case onlyTheNamedInstanceIsDetachedAndItsPlaceWithIt
+    case aPushedEventOlderThanTheLastAppliedChangesNothing
+    case aPushedQRCodeIsShownUntilTheInstanceOpens
+
+    var testDescription: String { rawValue }
+
+    /// A fresh repository holding the tenants `t1` and `t2` without instances.
+    typealias Make = @Sendable () throws -> any TenantRepository
+
+    static let t1 = TenantID("t1")!
+    static let t2 = TenantID("t2")!
+    static let audit = AuditEntry(
+        tenant: t1, action: .stateChange, outcome: "x", errorCode: nil, instanceName: nil, requestID: "contract",
+        duration: .zero)
+
+    /// Runs this case on a repository `make` gives.
+    func run(_ make: Make) throws {
+        let repository = try make()
+        let t1 = Self.t1
+        let name = t1.instanceName
+        let server = EvolutionServerID.implicitDefault
+        switch self {
+        case .anUnknownTenantIsNotFound:
+            #expect(try repository.find(TenantID("nobody")!) == nil)
+            #expect(try repository.find(t1)?.instanceName == nil)
+        case .anAttachedInstanceIsFoundWithItsStateAndServer:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let record = try #require(try repository.find(t1))
+            #expect(record.instanceName == name)
+            #expect(record.status == .connecting)
+            #expect(record.server == server)
+            #expect(record.generation != nil)
+            #expect(try repository.find(Self.t2)?.instanceName == nil)
+        case .aPlaceIsKeptByTheTenantAndGivenBackWhileNoInstanceIsStored:
+            let placed = try #require(try repository.place(t1))
+            #expect(try repository.place(t1) == placed)
+            #expect(try repository.find(t1)?.server == placed)
+            #expect(try repository.releasePlacement(of: t1, on: placed))
+            #expect(try repository.find(t1)?.server == nil)
+            #expect(try !repository.releasePlacement(of: t1, on: placed))
+        case .aPlaceWithAnInstanceIsNotGivenBack:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            #expect(try !repository.releasePlacement(of: t1, on: server))
+            #expect(try repository.find(t1)?.server == server)
+        case .aStateIsRecordedOnlyForTheStoredNameAndGeneration:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            #expect(
+                try repository.recordState(.open, of: "tenant_other", for: t1, generation: nil, changeAudit: Self.audit)
+                    == nil)
+            #expect(
+                try repository.recordState(.open, of: name, for: t1, generation: "stale", changeAudit: Self.audit)
+                    == nil)
+            #expect(try repository.find(t1)?.status == .connecting)
+            let generation = try repository.find(t1)?.generation
+            #expect(
+                try repository.recordState(.open, of: name, for: t1, generation: generation, changeAudit: Self.audit)
+                    != nil)
+            #expect(try repository.find(t1)?.status == .open)
+        case .aRecordedStateTellsThePreviousOne:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let first = try repository.recordState(.open, of: name, for: t1, generation: nil, changeAudit: Self.audit)
+            #expect(first?.previous == .connecting)
+            let second = try repository.recordState(.open, of: name, for: t1, generation: nil, changeAudit: Self.audit)
+            #expect(second?.previous == .open)
+        case .onlyTheNamedInstanceIsDetachedAndItsPlaceWithIt:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            #expect(try !repository.detachInstance("tenant_other", from: t1))
+            #expect(try !repository.detachInstance(name, from: t1, generation: "stale"))
+            #expect(try repository.detachInstance(name, from: t1))
+            let record = try #require(try repository.find(t1))
+            #expect(record.instanceName == nil && record.status == nil && record.server == nil)
+        case .aPushedEventOlderThanTheLastAppliedChangesNothing:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let later = "2026-12-06T10:00:02.000Z"
+            let earlier = "2026-12-06T10:00:01.000Z"
+            #expect(
+                try repository.recordPushedState(
+                    .open, of: name, for: t1, eventTime: later, clearQRCode: false, changeAudit: Self.audit) != nil)
+            #expect(
+                try repository.recordPushedState(
+                    .close, of: name, for: t1, eventTime: earlier, clearQRCode: false, changeAudit: Self.audit) == nil)
+            #expect(try repository.find(t1)?.status == .open)
+        case .aPushedQRCodeIsShownUntilTheInstanceOpens:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let dataURL = "data:image/png;base64,iVBORw0KGgo="
+            #expect(try repository.storePushedQRCode(dataURL, of: name, for: t1, eventTime: nil))
+            #expect(try repository.pushedQRCode(of: name, for: t1, maximumAge: .seconds(40))?.pngDataURL == dataURL)
+            #expect(try repository.pushedQRCode(of: "tenant_other", for: t1, maximumAge: .seconds(40)) == nil)
+            _ = try repository.recordPushedState(
+                .open, of: name, for: t1, eventTime: nil, clearQRCode: false, changeAudit: Self.audit)
+            #expect(try repository.pushedQRCode(of: name, for: t1, maximumAge: .seconds(40)) == nil)
+            #expect(try !repository.storePushedQRCode(dataURL, of: name, for: t1, eventTime: nil))
+        }
+    }
+}
