@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Runtime"),
         .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime"]),
         // Secrets at rest: AES-256-GCM sealing of the keys PostgreSQL stores.
-        .target(name: "Secrets", dependencies: ["COpenSSL"]),
+        .target(name: "Secrets", dependencies: ["COpenSSL", "Runtime"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Resilience", dependencies: ["Runtime"]),
 

@@ -16,7 +16,7 @@ struct ArchitectureTests {
         "Postgres": ["CLibPQ", "Runtime"],
         "HTTPClient": ["CCurl"],
         "JWT": ["COpenSSL", "JSON", "Runtime"],
-        "Secrets": ["COpenSSL"],
+        "Secrets": ["COpenSSL", "Runtime"],
         "Resilience": ["Runtime"],
         "StructuredLogging": ["Glibc", "JSON", "Logging", "Runtime"],
         // Request metrics through swift-metrics' API only; which backend records them is the executable's choice.
