@@ -11,7 +11,7 @@ public func routerFuzzTarget(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int3
     let path = String(decoding: bytes.dropFirst(), as: UTF8.self)
     let expected = ReferenceRouter.match(method: method, path: path)
     switch apiRouter.match(method: method, path: path) {
-    case .found(let pattern, let matched, let parameters):
+    case .found(let pattern, let matched, let parameters, _):
         guard case .found(let expectedPattern, let expectedParameters) = expected, pattern == matched,
             pattern == expectedPattern, parameters == expectedParameters
         else { fatalError("found \(matched) \(parameters) for \(Array(path.utf8)), expected \(expected)") }

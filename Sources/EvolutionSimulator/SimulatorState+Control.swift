@@ -9,7 +9,7 @@ extension SimulatorState {
     /// Answers one control request.
     mutating func answerControl(_ request: HTTPRequest, now: ContinuousClock.Instant) -> HTTPResponse {
         switch ControlRoute.router.match(method: request.method, path: request.path) {
-        case .found(let route, _, let parameters):
+        case .found(let route, _, let parameters, _):
             do {
                 return try respond(to: route, request: request, parameters: parameters, now: now)
             } catch {

@@ -33,7 +33,7 @@ extension SimulatorState {
     /// `req.params`), or `?instanceName=` on fetchInstances.
     private static func locate(_ request: HTTPRequest) -> (EvolutionRoute?, String?) {
         guard
-            case .found(let route, _, let parameters) = EvolutionRoute.router.match(
+            case .found(let route, _, let parameters, _) = EvolutionRoute.router.match(
                 method: request.method, path: request.path)
         else { return (nil, nil) }
         if route == .fetchInstances {

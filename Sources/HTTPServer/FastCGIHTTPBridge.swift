@@ -4,8 +4,9 @@ import Logging
 /// Turns FastCGI requests into `HTTPRequest`s for a responder, writes its `HTTPResponse`s, and logs and counts each
 /// request once.
 ///
-/// Every response carries `X-Request-Id`. Bodies are capped at `bodyLimit` bytes (16 KiB by default): a larger
-/// declared `CONTENT_LENGTH` is refused without reading it. Where the log line is written, the request is also
+/// Every response carries `X-Request-Id`. Bodies are read up to the responder's
+/// ``HTTPResponder/largestBodyLimit`` (each route then holds its own body to its limit): a larger declared
+/// `CONTENT_LENGTH` is refused without reading it. Where the log line is written, the request is also
 /// recorded in the metrics (see ``RequestMetrics``): by route pattern and status, its duration, and while it is in
 /// flight.
 public final class FastCGIHTTPBridge: FastCGIRequestHandler {
@@ -14,19 +15,13 @@ public final class FastCGIHTTPBridge: FastCGIRequestHandler {
     private let bodyLimit: Int
     private let metrics: RequestMetrics
 
-    /// The default body cap: 16 KiB, as nginx's `client_max_body_size 16k`.
-    public static let defaultBodyLimit = 16 * 1024
-
     /// A bridge to `responder`, writing request lines to `requestLog`; its metrics' names start with
     /// `metricsPrefix` (`<prefix>http_requests_total`, `<prefix>http_request_duration_seconds`,
     /// `<prefix>http_requests_in_flight`).
-    public init(
-        responder: any HTTPResponder, requestLog: any RequestLog,
-        bodyLimit: Int = FastCGIHTTPBridge.defaultBodyLimit, metricsPrefix: String = ""
-    ) {
+    public init(responder: any HTTPResponder, requestLog: any RequestLog, metricsPrefix: String = "") {
         self.responder = responder
         self.requestLog = requestLog
-        self.bodyLimit = bodyLimit
+        self.bodyLimit = responder.largestBodyLimit
         self.metrics = RequestMetrics(prefix: metricsPrefix)
     }
 

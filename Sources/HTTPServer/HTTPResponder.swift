@@ -1,5 +1,9 @@
 /// Answers HTTP requests; one instance serves every worker thread, so it must be safe to share.
 public protocol HTTPResponder: Sendable {
+    /// The largest request body any request may carry, in bytes: the bridge reads no more, and refuses a larger
+    /// declared length without reading it.
+    var largestBodyLimit: Int { get }
+
     /// The response to `request`.
     func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse
 

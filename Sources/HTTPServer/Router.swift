@@ -12,15 +12,23 @@ public struct Router<Handler: Sendable>: Sendable {
     /// An empty router.
     public init() {}
 
-    /// Adds a route. `pattern` is a path such as `/api/tenants/{tenantId}/whatsapp/status`.
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) {
-        table.add(method, RoutePattern(pattern), handler: handlers.count)
+    /// Adds a route. `pattern` is a path such as `/api/tenants/{tenantId}/whatsapp/status`; `bodyLimit` is the
+    /// largest request body the route accepts, in bytes (16 KiB unless given, as nginx's `client_max_body_size 16k`).
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, _ handler: Handler, bodyLimit: Int = 16 * 1024
+    ) {
+        table.add(method, RoutePattern(pattern), handler: handlers.count, bodyLimit: bodyLimit)
         handlers.append(handler)
     }
 
     /// Every route, as `(method, pattern)`, in the order added.
     public var routes: [(method: HTTPMethod, pattern: String)] {
         table.routes
+    }
+
+    /// The largest body limit of any route (0 without routes): no request body needs reading beyond it.
+    public var largestBodyLimit: Int {
+        table.largestBodyLimit
     }
 
     /// The route for `method` and `path`, the methods the path allows, or nothing.
@@ -30,8 +38,8 @@ public struct Router<Handler: Sendable>: Sendable {
     @inlinable
     public func match(method: HTTPMethod, path: String) -> RouteMatch<Handler> {
         switch table.match(method: method, path: path) {
-        case .found(let handler, let pattern, let parameters):
-            .found(handlers[handler], pattern: pattern, parameters: parameters)
+        case .found(let handler, let pattern, let parameters, let bodyLimit):
+            .found(handlers[handler], pattern: pattern, parameters: parameters, bodyLimit: bodyLimit)
         case .methodNotAllowed(let allowed, let pattern): .methodNotAllowed(allowed: allowed, pattern: pattern)
         case .notFound: .notFound
         }
@@ -45,12 +53,13 @@ struct RouteTable: Sendable {
         let method: HTTPMethod
         let pattern: RoutePattern
         let handler: Int
+        let bodyLimit: Int
     }
 
     /// What matched: the handler's index, or the methods the path allows, or nothing.
     @usableFromInline
     enum Match {
-        case found(handler: Int, pattern: String, parameters: [String: String])
+        case found(handler: Int, pattern: String, parameters: [String: String], bodyLimit: Int)
         case methodNotAllowed(allowed: [HTTPMethod], pattern: String)
         case notFound
     }
@@ -62,42 +71,49 @@ struct RouteTable: Sendable {
     @usableFromInline
     init() {}
 
-    mutating func add(_ method: HTTPMethod, _ pattern: RoutePattern, handler: Int) {
+    mutating func add(_ method: HTTPMethod, _ pattern: RoutePattern, handler: Int, bodyLimit: Int) {
         if !pattern.hasParameters {
             literalRoutes[pattern.text, default: []].append(entries.count)
         }
-        entries.append(Route(method: method, pattern: pattern, handler: handler))
+        entries.append(Route(method: method, pattern: pattern, handler: handler, bodyLimit: bodyLimit))
     }
 
     var routes: [(method: HTTPMethod, pattern: String)] {
         entries.map { ($0.method, $0.pattern.text) }
     }
 
+    var largestBodyLimit: Int {
+        entries.map(\.bodyLimit).max() ?? 0
+    }
+
     @usableFromInline
     func match(method: HTTPMethod, path: String) -> Match {
         guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }
         if let indices = literalRoutes[path], let index = indices.first(where: { entries[$0].method == method }) {
-            return .found(handler: entries[index].handler, pattern: entries[index].pattern.text, parameters: [:])
+            return found(entries[index], parameters: [:])
         }
         var allowed: [HTTPMethod] = []
         var allowedPattern: String?
         for route in entries {
             guard let parameters = route.pattern.parameters(in: path) else { continue }
-            if route.method == method {
-                return .found(handler: route.handler, pattern: route.pattern.text, parameters: parameters)
-            }
+            if route.method == method { return found(route, parameters: parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
             allowedPattern = allowedPattern ?? route.pattern.text
         }
         if let allowedPattern { return .methodNotAllowed(allowed: allowed, pattern: allowedPattern) }
         return .notFound
     }
+
+    private func found(_ route: Route, parameters: [String: String]) -> Match {
+        .found(handler: route.handler, pattern: route.pattern.text, parameters: parameters, bodyLimit: route.bodyLimit)
+    }
 }
 
 /// What a router found for a request.
 public enum RouteMatch<Handler: Sendable>: Sendable {
-    /// A route matched: its handler, its pattern (for logs) and the path parameters, still percent-encoded.
-    case found(Handler, pattern: String, parameters: [String: String])
+    /// A route matched: its handler, its pattern (for logs), the path parameters, still percent-encoded, and the
+    /// largest body it accepts.
+    case found(Handler, pattern: String, parameters: [String: String], bodyLimit: Int)
     /// The path exists, but not for this method; `allowed` lists the methods that are (for the `Allow` header).
     case methodNotAllowed(allowed: [HTTPMethod], pattern: String)
     /// No route has this path.

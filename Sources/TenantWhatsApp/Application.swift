@@ -20,15 +20,14 @@ public final class Application: HTTPResponder {
         router.routes
     }
 
-    /// The largest request body of the API routes: 16 KiB, as nginx's `client_max_body_size 16k`.
-    public static let bodyLimit = 16 * 1024
-    /// The largest webhook delivery: 64 KiB (a QR code's data URL is large), as nginx's limit on that location.
-    public static let webhookBodyLimit = 64 * 1024
-    /// Where Evolution delivers its events: `default`'s route, and every registered server's.
-    static let webhookPattern = "/api/evolution/webhook"
-    static let serverWebhookPattern = "/api/evolution/webhook/{serverId}"
-    /// Where a Prometheus server scrapes the process's metrics.
-    static let metricsPattern = "/api/metrics"
+    /// The largest body any route accepts: the webhook's 64 KiB when that route exists, else 16 KiB.
+    public var largestBodyLimit: Int {
+        router.largestBodyLimit
+    }
+
+    /// The largest webhook delivery: 64 KiB (a QR code's data URL is large), as nginx's limit on that location. Every
+    /// other route takes the router's 16 KiB, as nginx's `client_max_body_size 16k`.
+    static let webhookBodyLimit = 64 * 1024
     /// The start of every metric's name: `tenant_whatsapp_http_requests_total`, `tenant_whatsapp_evolution_calls_total`…
     public static let metricsPrefix = "tenant_whatsapp_"
     /// The buckets of every duration histogram: from 1 ms (health, a pool borrow) to 60 s (a connect that waits for its
@@ -42,12 +41,12 @@ public final class Application: HTTPResponder {
     /// Routes `request` and answers it; every error becomes the envelope.
     public func respond(to request: HTTPRequest, context: RequestContext) -> HTTPResponse {
         switch router.match(method: request.method, path: request.path) {
-        case .found(let handler, let pattern, let parameters):
+        case .found(let handler, let pattern, let parameters, let bodyLimit):
             context.route = pattern
-            // The bridge reads up to the largest limit (the webhook's); every other route keeps the API's 16 KiB.
-            let isWebhook = pattern == Self.webhookPattern || pattern == Self.serverWebhookPattern
-            guard request.body.count <= (isWebhook ? Self.webhookBodyLimit : Self.bodyLimit)
-            else { return APIError(.payloadTooLarge).response(requestID: context.requestID) }
+            // The bridge reads up to the largest limit of any route; this route may take less.
+            guard request.body.count <= bodyLimit else {
+                return APIError(.payloadTooLarge).response(requestID: context.requestID)
+            }
             do {
                 return try handler.handle(request, parameters: parameters, context: context)
             } catch {
@@ -89,10 +88,10 @@ public final class Application: HTTPResponder {
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
         if let webhook {
-            router.add(.post, webhookPattern, webhook)
-            router.add(.post, serverWebhookPattern, webhook)
+            router.add(.post, "/api/evolution/webhook", webhook, bodyLimit: webhookBodyLimit)
+            router.add(.post, "/api/evolution/webhook/{serverId}", webhook, bodyLimit: webhookBodyLimit)
         }
-        if let metrics { router.add(.get, metricsPattern, metrics) }
+        if let metrics { router.add(.get, "/api/metrics", metrics) }
         return router
     }
 }

@@ -91,7 +91,7 @@ struct ServeCommand: ParsableCommand {
                 FastCGIHTTPBridge(
                     responder: application,
                     requestLog: JSONRequestLog(logger: logger) ?? LoggerRequestLog(logger: logger),
-                    bodyLimit: Application.webhookBodyLimit, metricsPrefix: Application.metricsPrefix)
+                    metricsPrefix: Application.metricsPrefix)
             }
         } catch {
             logger.critical("cannot serve", metadata: ["error": .string(error.description), "code": "\(error.code)"])

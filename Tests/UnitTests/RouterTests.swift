@@ -14,7 +14,8 @@ struct RouterTests {
     }()
 
     @Test func matchesALiteralRoute() {
-        guard case .found(let endpoint, let pattern, let parameters) = router.match(method: .get, path: "/api/health")
+        guard
+            case .found(let endpoint, let pattern, let parameters, _) = router.match(method: .get, path: "/api/health")
         else {
             Issue.record("no match")
             return
@@ -26,7 +27,7 @@ struct RouterTests {
 
     @Test func capturesPathParametersRaw() {
         let match = router.match(method: .get, path: "/api/tenants/t1%2F..%2Ft2/whatsapp/status")
-        guard case .found(let endpoint, _, let parameters) = match else {
+        guard case .found(let endpoint, _, let parameters, _) = match else {
             Issue.record("no match")
             return
         }
@@ -42,6 +43,21 @@ struct RouterTests {
         }
         #expect(allowed == [.get])
         #expect(pattern == "/api/health")
+    }
+
+    @Test func aRouteAcceptsSixteenKibibytesUnlessItsRegistrationSaysOtherwise() {
+        var router = self.router
+        router.add(.post, "/api/evolution/webhook/{serverId}", .connect, bodyLimit: 64 * 1024)
+        guard case .found(_, _, _, let defaultLimit) = router.match(method: .get, path: "/api/health"),
+            case .found(_, _, _, let declaredLimit) = router.match(method: .post, path: "/api/evolution/webhook/s1")
+        else {
+            Issue.record("no match")
+            return
+        }
+        #expect(defaultLimit == 16 * 1024)
+        #expect(declaredLimit == 64 * 1024)
+        #expect(router.largestBodyLimit == 64 * 1024)
+        #expect(self.router.largestBodyLimit == 16 * 1024)
     }
 
     @Test(arguments: [

@@ -98,13 +98,13 @@ final class GuardedEvolution: EvolutionAPI {
 
     /// Runs one call of `operation` on a lent client, if the breaker lets it through, tells the breaker how it went
     /// and records it in the metrics.
-    private func call<Result>(
+    private func call<Success>(
         _ operation: EvolutionOperation, _ deadline: ContinuousClock.Instant,
-        _ body: (EvolutionClient) throws(EvolutionError) -> Result
-    ) throws(EvolutionError) -> Result {
+        _ body: (EvolutionClient) throws(EvolutionError) -> Success
+    ) throws(EvolutionError) -> Success {
         let started = ContinuousClock.now
         do {
-            let result = try withinCap { () throws(EvolutionError) in try admitted(deadline, body) }
+            let result = try withinCap { () throws(EvolutionError) in try guarded(deadline, body) }
             EvolutionMetrics.record(operation, server: server, failure: nil, duration: .now - started)
             return result
         } catch {
@@ -119,7 +119,7 @@ final class GuardedEvolution: EvolutionAPI {
     }
 
     /// Runs `body` as one of at most the limit's calls to this server; refused at once beyond.
-    private func withinCap<Result>(_ body: () throws(EvolutionError) -> Result) throws(EvolutionError) -> Result {
+    private func withinCap<Success>(_ body: () throws(EvolutionError) -> Success) throws(EvolutionError) -> Success {
         let admitted = inFlight.withLock { state in
             guard state.count < state.limit else { return false }
             state.count += 1
@@ -130,37 +130,50 @@ final class GuardedEvolution: EvolutionAPI {
         return try body()
     }
 
-    /// Runs one call on a lent client if the breaker lets it through, and tells the breaker how it went.
-    private func admitted<Result>(
-        _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Result
-    ) throws(EvolutionError) -> Result {
-        let admission = breaker.admit()
-        switch consume admission {
+    /// Runs one call on a lent client if the breaker lets it through, and tells the breaker what it proved.
+    private func guarded<Success>(
+        _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Success
+    ) throws(EvolutionError) -> Success {
+        let run = breaker.run({ () throws(CallFailure) in try onLentClient(deadline, body) }, classify: Self.outcome)
+        switch run {
         case .refused(let retryAfter): throw .circuitOpen(retryAfter: retryAfter)
-        case .allowed(let permit): return try call(deadline, permit: permit, body)
+        case .completed(.success(let result)): return result
+        case .completed(.failure(.noClient(let error))), .completed(.failure(.failed(let error))): throw error
         }
     }
 
-    private func call<Result>(
-        _ deadline: ContinuousClock.Instant, permit: consuming CircuitBreaker.Permit,
-        _ body: (EvolutionClient) throws(EvolutionError) -> Result
-    ) throws(EvolutionError) -> Result {
+    /// Why an admitted call has no answer: no client could be made (nothing was sent), or the call failed.
+    private enum CallFailure: Error {
+        case noClient(EvolutionError)
+        case failed(EvolutionError)
+    }
+
+    /// What a call proved about the server: a call that could not even be made proves nothing, a 4xx that the
+    /// server is up.
+    private static func outcome<Success>(of result: Result<Success, CallFailure>) -> CircuitBreaker.CallOutcome {
+        switch result {
+        case .success: .success
+        case .failure(.noClient): .neutral
+        case .failure(.failed(let error)): error.indicatesOutage ? .failure : .success
+        }
+    }
+
+    /// Runs `body` on a client taken from the idle ones (or made), given back afterwards.
+    private func onLentClient<Success>(
+        _ deadline: ContinuousClock.Instant, _ body: (EvolutionClient) throws(EvolutionError) -> Success
+    ) throws(CallFailure) -> Success {
         let client: EvolutionClient
         do {
             client = try borrowClient()
         } catch {
-            permit.finish(.neutral)
-            throw error
+            throw .noClient(error)
         }
         defer { giveBack(client) }
         client.deadline = deadline
         do {
-            let result = try body(client)
-            permit.finish(.success)
-            return result
+            return try body(client)
         } catch {
-            permit.finish(error.indicatesOutage ? .failure : .success)
-            throw error
+            throw .failed(error)
         }
     }
 

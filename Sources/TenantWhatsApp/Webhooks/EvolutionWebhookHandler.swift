@@ -2,7 +2,6 @@ import HTTPServer
 import JSON
 import JWT
 import Logging
-import Postgres
 
 /// `POST /api/evolution/webhook[/{serverId}]`: what an Evolution server pushes about our instances, recorded as a
 /// status check would. The route without a server is `default`'s.
@@ -69,10 +68,8 @@ struct EvolutionWebhookHandler: RouteHandler {
     /// server cannot touch a tenant of another. A row that names no server is `default`'s.
     private func isPlaced(
         _ tenant: TenantID, on server: EvolutionServerID, context: RequestContext
-    ) throws(APIError)
-        -> Bool
-    {
-        let record = try context.database("find") { () throws(PostgresError) in try tenants.find(tenant) }
+    ) throws(APIError) -> Bool {
+        let record = try tenants(of: context).find(tenant)
         guard let record, record.instanceName != nil || record.server != nil else { return true }
         return (record.server ?? .implicitDefault) == server
     }
@@ -91,17 +88,14 @@ struct EvolutionWebhookHandler: RouteHandler {
             if let dataURL = delivery.data["qrcode"]?["base64"]?.stringValue,
                 dataURL.hasPrefix(EvolutionQRCode.pngDataURLPrefix)
             {
-                return try context.database("storePushedQRCode") { () throws(PostgresError) in
-                    try tenants.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: delivery.eventTime)
-                }
+                return try tenants(of: context).storePushedQRCode(
+                    dataURL, of: name, for: tenant, eventTime: delivery.eventTime)
             }
             guard delivery.data["message"]?.stringValue != nil else { throw APIError(.invalidBody) }
             // The QR code limit: Evolution logs the instance out and stops making codes.
             return try record(.close, of: name, for: tenant, delivery: delivery, clearQRCode: true, context: context)
         case "remove.instance":
-            let detached = try context.database("detachInstance") { () throws(PostgresError) in
-                try tenants.detachInstance(name, from: tenant)
-            }
+            let detached = try tenants(of: context).detachInstance(name, from: tenant)
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
             return detached
         default:
@@ -115,11 +109,9 @@ struct EvolutionWebhookHandler: RouteHandler {
         clearQRCode: Bool, context: RequestContext
     ) throws(APIError) -> Bool {
         let changeAudit = auditEntry(state.rawValue, tenant: tenant, name: name, context: context)
-        let recorded = try context.database("recordPushedState") { () throws(PostgresError) in
-            try tenants.recordPushedState(
-                state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode,
-                changeAudit: changeAudit)
-        }
+        let recorded = try tenants(of: context).recordPushedState(
+            state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode,
+            changeAudit: changeAudit)
         return recorded != nil
     }
 
@@ -174,6 +166,11 @@ struct EvolutionWebhookHandler: RouteHandler {
         } catch {
             throw .rejected(error)
         }
+    }
+
+    /// The tenant rows as the request of `context` calls them: each call on its log line.
+    private func tenants(of context: RequestContext) -> TimedTenantRepository {
+        TimedTenantRepository(tenants, context: context)
     }
 
     private func recordAudit(_ outcome: String, tenant: TenantID, name: String, context: RequestContext) {

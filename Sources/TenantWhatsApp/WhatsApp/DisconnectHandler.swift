@@ -1,5 +1,4 @@
 import HTTPServer
-import Postgres
 
 /// `DELETE /api/tenants/{tenantId}/whatsapp/disconnect`: deletes the tenant's instance upstream, then forgets it,
 /// so that another number can be connected.
@@ -19,26 +18,19 @@ struct DisconnectHandler: RouteHandler {
         do {
             let outcome = try flow.withinTenantCap(tenant) { () throws(APIError) in
                 try flow.whileHoldingLock(on: tenant) { () throws(APIError) in
-                    let found = try flow.database("find") { () throws(PostgresError) in
-                        try dependencies.tenants.find(tenant)
-                    }
-                    guard let record = found else { throw APIError(.tenantNotFound) }
+                    guard let record = try flow.tenants.find(tenant) else { throw APIError(.tenantNotFound) }
                     guard let name = record.instanceName else { throw APIError(.instanceNotFound) }
                     instanceName = name
                     let placed = flow.on(serverOf: record)
                     if dependencies.servers.state(of: placed.server) == .disabled {
                         // The server gets no call: the name is cleared here and the instance remembered, for
                         // `reconcile` to delete once the server is back; the tenant can connect elsewhere now.
-                        _ = try placed.database("detachInstance") { () throws(PostgresError) in
-                            try dependencies.tenants.detachInstance(
-                                name, from: tenant, generation: record.generation, deleteLaterOn: placed.server)
-                        }
+                        try placed.tenants.detachInstance(
+                            name, from: tenant, generation: record.generation, deleteLaterOn: placed.server)
                         return "deletion_deferred"
                     }
-                    let outcome = try deleteInstance(named: name, flow: placed)
-                    _ = try placed.database("detachInstance") { () throws(PostgresError) in
-                        try dependencies.tenants.detachInstance(name, from: tenant, generation: record.generation)
-                    }
+                    let outcome = try deleteInstance(named: name, from: placed.evolution)
+                    try placed.tenants.detachInstance(name, from: tenant, generation: record.generation)
                     return outcome
                 }
             }
@@ -52,25 +44,18 @@ struct DisconnectHandler: RouteHandler {
     }
 
     /// Deletes `name` upstream; returns `disconnected`, or `already_gone` when Evolution no longer knew it.
-    private func deleteInstance(named name: String, flow: WhatsAppFlow) throws(APIError) -> String {
-        let deleted = flow.attemptUpstream("deleteInstance") { evolution, deadline throws(EvolutionError) in
-            try evolution.deleteInstance(named: name, deadline: deadline)
-        }
-        switch deleted {
+    private func deleteInstance(named name: String, from evolution: TimedEvolution) throws(APIError) -> String {
+        switch evolution.attempt.deleteInstance(named: name) {
         case .success:
             return "disconnected"
         case .failure(.notFound):
             return "already_gone"
         case .failure(.needsLogout):
-            _ = try flow.upstream("logout") { evolution, deadline throws(EvolutionError) in
-                try evolution.logout(instance: name, deadline: deadline)
-            }
-            try flow.upstream("deleteInstance") { evolution, deadline throws(EvolutionError) in
-                try evolution.deleteInstance(named: name, deadline: deadline)
-            }
+            try evolution.logout(instance: name)
+            try evolution.deleteInstance(named: name)
             return "disconnected"
         case .failure(let error):
-            throw flow.upstreamFailure(error)
+            throw evolution.failure(error)
         }
     }
 }

@@ -1,5 +1,4 @@
 import HTTPServer
-import Postgres
 
 /// `GET /api/tenants/{tenantId}/whatsapp/status`: Evolution's state of the tenant's instance.
 ///
@@ -14,10 +13,7 @@ struct StatusHandler: RouteHandler {
     ) throws(APIError) -> HTTPResponse {
         let tenant = try dependencies.authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
         let unplaced = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.statusBudget)
-        let found = try unplaced.database("find") { () throws(PostgresError) in
-            try dependencies.tenants.find(tenant)
-        }
-        guard let record = found else { throw APIError(.tenantNotFound) }
+        guard let record = try unplaced.tenants.find(tenant) else { throw APIError(.tenantNotFound) }
         guard let name = record.instanceName else {
             return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
         }
@@ -67,25 +63,19 @@ struct StatusHandler: RouteHandler {
     private func check(
         _ name: String, of tenant: TenantID, known record: TenantRecord, flow: WhatsAppFlow
     ) throws(APIError) -> StatusCheck {
-        let state = flow.attemptUpstream("connectionState") { evolution, deadline throws(EvolutionError) in
-            try evolution.connectionState(instance: name, deadline: deadline)
-        }
-        switch state {
+        switch flow.evolution.attempt.connectionState(instance: name) {
         case .success(let state):
             let checkedAt = try flow.recordObservedState(state, of: name, for: tenant, known: record)
             return .observed(state, instanceName: name, checkedAt: checkedAt)
         case .failure(.notFound):
             // Only the instance this request read: a disconnect and a new connect may have replaced it meanwhile,
             // and the new one must not be forgotten because the old one is gone.
-            let detached = try flow.database("detachInstance") { () throws(PostgresError) in
-                try dependencies.tenants.detachInstance(name, from: tenant, generation: record.generation)
-            }
-            if detached {
+            if try flow.tenants.detachInstance(name, from: tenant, generation: record.generation) {
                 flow.audit(.stateChange, tenant: tenant, outcome: "instance_gone", instanceName: name)
             }
             return .gone
         case .failure(let error):
-            throw flow.upstreamFailure(error)
+            throw flow.evolution.failure(error)
         }
     }
 }

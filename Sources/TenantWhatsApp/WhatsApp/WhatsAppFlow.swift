@@ -1,27 +1,38 @@
 import HTTPServer
 import Postgres
 
-/// One request's view of the dependencies: every database and upstream call timed on its log line, every upstream
-/// call bounded by the request's one deadline, and failures turned into the envelope.
+/// One request's view of the dependencies: the tenant rows and the tenant's Evolution server as this request calls
+/// them (each call timed on its log line, every upstream call bounded by the request's one deadline, failures
+/// answered in the envelope), the per-tenant cap and lock, and the audit trail.
 struct WhatsAppFlow {
     let dependencies: WhatsAppDependencies
     let context: RequestContext
     /// When the request must have its answer; every upstream call gets what is left of it.
     let deadline: ContinuousClock.Instant
-    /// The Evolution server the upstream calls go to: the tenant's (see ``on(_:)``).
-    private(set) var server = EvolutionServerID.implicitDefault
+    /// The tenant rows.
+    let tenants: TimedTenantRepository
+    /// The Evolution server the tenant is placed on (see ``on(_:)``).
+    private(set) var evolution: TimedEvolution
 
     /// A flow for the request of `context`, with `budget` from when the request arrived.
     init(_ dependencies: WhatsAppDependencies, context: RequestContext, budget: Duration) {
         self.dependencies = dependencies
         self.context = context
         self.deadline = context.startedAt + budget
+        self.tenants = TimedTenantRepository(dependencies.tenants, context: context)
+        self.evolution = TimedEvolution(
+            dependencies.servers, on: .implicitDefault, context: context, deadline: deadline,
+            logger: dependencies.logger)
     }
+
+    /// The server the upstream calls go to.
+    var server: EvolutionServerID { evolution.server }
 
     /// This flow with its upstream calls going to `server` (the one the tenant is placed on), named on the log line.
     func on(_ server: EvolutionServerID) -> WhatsAppFlow {
         var flow = self
-        flow.server = server
+        flow.evolution = TimedEvolution(
+            dependencies.servers, on: server, context: context, deadline: deadline, logger: dependencies.logger)
         context.logMetadata["server"] = .string(server.rawValue)
         return flow
     }
@@ -30,50 +41,6 @@ struct WhatsAppFlow {
     /// servers were registered, or a fake's).
     func on(serverOf record: TenantRecord) -> WhatsAppFlow {
         on(record.server ?? .implicitDefault)
-    }
-
-    /// Runs one Evolution call named `name`; its failure becomes the envelope.
-    func upstream<Success>(
-        _ name: String, _ call: (any EvolutionAPI, ContinuousClock.Instant) throws(EvolutionError) -> Success
-    ) throws(APIError) -> Success {
-        switch attemptUpstream(name, call) {
-        case .success(let result): return result
-        case .failure(let error): throw upstreamFailure(error)
-        }
-    }
-
-    /// Runs one Evolution call like ``upstream(_:_:)`` but hands its failure back, for the flows where some failures
-    /// are answers (404: the instance is gone; 403: the name is taken).
-    func attemptUpstream<Success>(
-        _ name: String, _ call: (any EvolutionAPI, ContinuousClock.Instant) throws(EvolutionError) -> Success
-    ) -> Result<Success, EvolutionError> {
-        let started = ContinuousClock.now
-        do {
-            let result = try call(dependencies.servers.upstream(on: server), deadline)
-            context.recordCall("evolution." + name, duration: .now - started, outcome: "ok")
-            return .success(result)
-        } catch {
-            context.recordCall("evolution." + name, duration: .now - started, outcome: error.description)
-            return .failure(error)
-        }
-    }
-
-    /// The envelope for an upstream failure the flow does not handle; a refused key is also an alert in the log.
-    func upstreamFailure(_ error: EvolutionError) -> APIError {
-        if error == .unauthorized {
-            dependencies.logger.error(
-                "Evolution refused our API key: check the server's key (answered 502 upstream_error)",
-                metadata: ["server": .string(server.rawValue)])
-        }
-        return APIError(upstream: error)
-    }
-
-    /// Runs one database call (one statement on a pooled connection); its failure becomes 503
-    /// `database_unavailable`.
-    func database<Success>(
-        _ name: String, _ call: () throws(PostgresError) -> Success
-    ) throws(APIError) -> Success {
-        try context.database(name, call)
     }
 
     /// Runs `body` as one of the tenant's at most `EVOLUTION_MAX_PER_TENANT` Evolution-bound requests in this
@@ -94,7 +61,7 @@ struct WhatsAppFlow {
     func whileHoldingLock<Success>(
         on tenant: TenantID, _ body: () throws(APIError) -> Success
     ) throws(APIError) -> Success {
-        let attempt = try database("lock") { () throws(PostgresError) in
+        let attempt = try context.database("lock") { () throws(PostgresError) in
             try dependencies.lock.acquire(tenant, for: dependencies.settings.leaseDuration)
         }
         switch attempt {
@@ -123,11 +90,9 @@ struct WhatsAppFlow {
             return dependencies.clock.timestamp()
         }
         let changeAudit = auditEntry(.stateChange, tenant: tenant, outcome: state.rawValue, instanceName: name)
-        let recorded = try database("recordState") { () throws(PostgresError) in
-            // Conditional on the generation this request read: a request that lost a race changes nothing.
-            try dependencies.tenants.recordState(
-                state, of: name, for: tenant, generation: known?.generation, changeAudit: changeAudit)
-        }
+        // Conditional on the generation this request read: a request that lost a race changes nothing.
+        let recorded = try tenants.recordState(
+            state, of: name, for: tenant, generation: known?.generation, changeAudit: changeAudit)
         return recorded?.checkedAt ?? dependencies.clock.timestamp()
     }
 

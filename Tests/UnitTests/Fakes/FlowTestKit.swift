@@ -32,6 +32,8 @@ struct FlowTestKit {
     let settings: FlowSettings
     /// When every request of this kit arrived.
     let startedAt = ContinuousClock.now
+    /// The seams as the routes get them.
+    let dependencies: WhatsAppDependencies
     let application: Application
 
     /// How many status checks joined another's flight.
@@ -51,7 +53,7 @@ struct FlowTestKit {
         tenantLimiter = KeyedLimiter(limit: limit)
         statusChecks = SingleFlight(onJoin: { _ in joins.withLockNotifying { $0 += 1 } })
         let authentication = try AuthenticationSettings.load(from: ["JWT_SECRET": ConfigurationTests.secret])
-        let dependencies = WhatsAppDependencies(
+        dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: authentication)),
             tenants: tenants, lock: lock, servers: servers, audit: audit, tenantLimiter: tenantLimiter,
             statusChecks: statusChecks, settings: settings, clock: clock.flowClock,
