@@ -86,22 +86,16 @@ struct ReconcileTenants: ReconcileStore {
             [deletion.server.rawValue, deletion.instanceName])
     }
 
+    /// The connect's statement that stores an instance, only for a tenant that stores none.
+    private static let adoptStatement = PostgresTenantRepository.attachStatement(onlyWithoutInstance: true)
+
     /// Stores `name` on `server` for `tenant` in state `status`, only while the tenant stores no name; false
     /// otherwise. A place the tenant had elsewhere is replaced: the instance is where it was found.
     func adopt(
         _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, for tenant: TenantID
     ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
-            """
-            UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
-                evolution_server_id = $4::text,
-                whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
-                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
-                whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END,
-                whatsapp_instance_generation = gen_random_uuid()::text, updated_at = now()
-            WHERE id = $1::text AND whatsapp_instance_name IS NULL
-            RETURNING 1 AS adopted
-            """, [tenant.rawValue, name, status.rawValue, server.rawValue])
+            Self.adoptStatement, [tenant.rawValue, name, status.rawValue, server.rawValue])
         return rows.first != nil
     }
 }

@@ -41,21 +41,29 @@ struct PostgresTenantRepository: TenantRepository {
         return rows.affectedRowCount == 1
     }
 
+    /// The one statement that stores an instance for a tenant (a connect's create or adoption, reconcile's adoption of
+    /// an orphan): its name, server and state, a new generation, and nothing of the instance before it. With
+    /// `onlyWithoutInstance`, only while the tenant stores no name (reconcile never replaces one).
+    static func attachStatement(onlyWithoutInstance: Bool) -> String {
+        """
+        UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
+            evolution_server_id = $4::text,
+            whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
+            whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
+            whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
+            whatsapp_instance_generation = gen_random_uuid()::text,
+            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+        WHERE id = $1::text\(onlyWithoutInstance ? " AND whatsapp_instance_name IS NULL" : "")
+        RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
+        """
+    }
+
+    private static let attachAnyStatement = attachStatement(onlyWithoutInstance: false)
+
     func attachInstance(
         _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(PostgresError) -> String {
-        let rows = try pool.query(
-            """
-            UPDATE tenants SET whatsapp_instance_name = $2::text, whatsapp_status = $3::text,
-                evolution_server_id = $4::text,
-                whatsapp_instance_created_at = now(), whatsapp_checked_at = now(),
-                whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
-                whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
-                whatsapp_instance_generation = gen_random_uuid()::text,
-                whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
-            WHERE id = $1::text
-            RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
-            """, [tenant.rawValue, name, status.rawValue, server.rawValue])
+        let rows = try pool.query(Self.attachAnyStatement, [tenant.rawValue, name, status.rawValue, server.rawValue])
         guard let createdAt = rows.first?["created_at"] else {
             throw PostgresError(
                 kind: .queryFailed, message: "the tenant row disappeared before the instance was stored")
