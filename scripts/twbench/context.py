@@ -54,6 +54,8 @@ class Options:
     rounds: int = 4
     poll_window: int = 30   # seconds of each polling window (measurement 4)
     only_webhooks: bool = False
+    pool_compare: bool = False   # --pool-compare: the elastic pool against a fixed one
+    only_servers: bool = False   # --only-servers: the servers rows alone (twbench/servers.py)
     keep: bool = False
     bin_dir: Path | None = None
     log_level: str = "info"

@@ -157,6 +157,17 @@ def stall_row(bench: Bench, label: str, figures: wrk.WrkFigures, probe: tuple[st
 def measure_isolation(bench: Bench) -> None:
     """64 status calls of tenant A held 5 s upstream; meanwhile wrk -t1 -c4 for 3 s on tenant B's status and on
     /api/health, and one plain request each on the side (how long a single call waits when wrk completes none)."""
+    work = run_stall(bench)
+    stall_row(bench, "stall: tenant B status", work["stall-b"], work["probe-b"])
+    stall_row(bench, "stall: GET /api/health", work["stall-health"], work["probe-health"])
+    summary = work["stalled"]
+    bench.table.add_note(f"stall: the {STALLED_CALLS} calls of A", f"each held {STALL_MS} ms upstream: "
+                         f"{counts(summary['statuses'])}, slowest {summary['max_s']} s")
+
+
+def run_stall(bench: Bench, tag: str = "") -> dict:
+    """The stall of measurement 2, without rows: the results by name ("stalled": the batch's summary, "probe-b",
+    "probe-health": the single requests, "stall-b", "stall-health": the wrk figures). TAG prefixes the wrk files."""
     say(f"isolation: {STALLED_CALLS} status calls of {TENANT_A} held {STALL_MS} ms upstream; wrk on {TENANT_B} and "
         "health meanwhile")
     load.sim_control(bench.sim, "DELETE", "/calls")
@@ -177,20 +188,15 @@ def measure_isolation(bench: Bench) -> None:
     threads = [stalled,
                in_background(work, "probe-b", load.probe, b_url, b_token),
                in_background(work, "probe-health", load.probe, f"{bench.base}/api/health"),
-               in_background(work, "stall-b", wrk.run, bench.state, "stall-b",
+               in_background(work, "stall-b", wrk.run, bench.state, f"{tag}stall-b",
                              [*probe_args, "-H", f"Authorization: Bearer {b_token}", b_url]),
-               in_background(work, "stall-health", wrk.run, bench.state, "stall-health",
+               in_background(work, "stall-health", wrk.run, bench.state, f"{tag}stall-health",
                              [*probe_args, f"{bench.base}/api/health"])]
     say(f"isolation: waiting for the {STALLED_CALLS} stalled calls and the probes to end")
     join_all(threads, work)
     load.sim_control(bench.sim, "DELETE", "/faults")   # whatever the calls did not consume (single flight shares one)
     bench.wait_idle("the stall")
-
-    stall_row(bench, "stall: tenant B status", work["stall-b"], work["probe-b"])
-    stall_row(bench, "stall: GET /api/health", work["stall-health"], work["probe-health"])
-    summary = work["stalled"]
-    bench.table.add_note(f"stall: the {STALLED_CALLS} calls of A", f"each held {STALL_MS} ms upstream: "
-                         f"{counts(summary['statuses'])}, slowest {summary['max_s']} s")
+    return work
 
 
 # --- Measurement 3: many requests in flight ---------------------------------------------------------------------
