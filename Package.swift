@@ -94,6 +94,7 @@ let package = Package(
         .target(name: "TestTokenMinting", dependencies: ["COpenSSL"], path: "Tests/TestTokenMinting"),
 
         .testTarget(name: "JWTTests", dependencies: ["JWT", "TestTokenMinting"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(

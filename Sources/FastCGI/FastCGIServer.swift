@@ -16,7 +16,7 @@ import Runtime
 ///   therefore holds one thread, never the others' turn: health checks and other tenants keep being answered.
 ///   Under a load that only needs the processor, answers keep coming and the pool stays at `minimumWorkers`:
 ///   threads beyond the cores' need would only compete for them. For the same reason a worker beyond the minimum
-///   that finishes parks (waits on the pool's lock, where new connections do not wake it) while enough others
+///   that finishes parks (waits on a condition of its own, which new connections never signal) while enough others
 ///   serve the requests that are not stuck; the supervisor calls parked workers back before it starts threads.
 /// - with `maximumInFlight` requests in flight nobody accepts: further connections wait in the listen backlog.
 /// - workers beyond `minimumWorkers` that stayed idle or parked for ``idleTimeout`` end, so a burst leaves no thread
@@ -24,7 +24,8 @@ import Runtime
 /// - on SIGTERM/SIGINT, with ``StopBehaviour/drain``, a unix socket refuses new connections at once and the workers
 ///   accept until its queue is empty (connections already queued are answered, not reset; a TCP socket is drained
 ///   until its queue stays empty); with ``StopBehaviour/handover`` nothing more is accepted and the queue is left
-///   to the next process. Every request in flight finishes, and ``run(makeHandler:)`` returns.
+///   to the next process. Every request in flight finishes, and ``run(makeHandler:)`` returns once every thread has
+///   freed its libfcgi state (`FCGX_Free`).
 /// - an accept or poll error (EMFILE, ENFILE, ENOMEM, …) never ends the server: it backs off (10 ms doubling to
 ///   1 s) and tries again.
 public final class FastCGIServer: Sendable {

@@ -9,12 +9,10 @@ import Runtime
 /// `EPOLLEXCLUSIVE`, so a new connection wakes one worker, not all of them, and a worker that finishes while
 /// connections are queued takes the next at once, without sleeping or waking anyone (as threads blocked in
 /// `accept(2)` would, which cannot also watch the shutdown pipe).
-final class FastCGIWorker: @unchecked Sendable {
+final class FastCGIWorker: Sendable {
     private let pool: WorkerPool
     private let makeHandler: @Sendable () -> any FastCGIRequestHandler
     private let logger: Logger
-    /// Owned here: libfcgi keeps per-request state in it between `FCGX_Accept_r` and `FCGX_Finish_r`.
-    private let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
 
     private static let firstBackoffMilliseconds: Int32 = 10
     private static let maximumBackoffMilliseconds: Int32 = 1000
@@ -27,19 +25,25 @@ final class FastCGIWorker: @unchecked Sendable {
         self.logger = logger
     }
 
-    deinit {
-        request.deallocate()
+    /// Accepts and answers requests until the pool no longer needs this thread, then tells the pool that the thread
+    /// has freed everything it held (its `FCGX_Request`, its handler, its epoll instance).
+    func run() {
+        let slot = pool.workerBegins()
+        serve(slot: slot)
+        pool.threadFinished(slot: slot)
     }
 
-    /// Accepts and answers requests until the pool no longer needs this thread.
-    func run() {
+    /// The worker's loop; everything it allocates is freed when it returns.
+    private func serve(slot: Int) {
+        // Owned here: libfcgi keeps per-request state in it between `FCGX_Accept_r` and `FCGX_Finish_r`.
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { request.deallocate() }
         let events = EventWait(listener: pool.settings.listener, shutdownPipe: pool.settings.shutdownPipe)
         FCGX_InitRequest(request, pool.settings.listener, 0)
-        let handler = makeHandler()
+        // "Free the memory and, if close is true, IPC FD associated with the request (multi-thread safe)" (fcgiapp.h).
         defer { FCGX_Free(request, 1) }
-        let slot = pool.claimSlot()
-        defer { pool.releaseSlot(slot) }
-        while accept(with: events) {
+        let handler = makeHandler()
+        while accept(request, with: events) {
             pool.accepted(slot: slot)
             handler.handle(FastCGIRequest(request))
             // libfcgi closes a connection by shutting its sending side down and reading until nginx has closed its
@@ -55,7 +59,7 @@ final class FastCGIWorker: @unchecked Sendable {
 
     /// Waits for a connection and accepts it; false when this worker is to end (no longer needed while idle, or
     /// stopping with nothing left to accept), in which case it is no longer counted.
-    private func accept(with events: EventWait) -> Bool {
+    private func accept(_ request: UnsafeMutablePointer<FCGX_Request>, with events: EventWait) -> Bool {
         // Under load the next connection is already queued: taking it at once spares the wait for readiness (one
         // epoll_wait per request). An empty queue costs one accept that fails with EAGAIN before the wait.
         // Stopping goes through the wait, which decides what is still accepted.
