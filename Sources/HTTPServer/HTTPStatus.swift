@@ -43,6 +43,10 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let serviceUnavailable = HTTPStatus(code: 503, reason: "Service Unavailable")
     /// 504 Gateway Timeout.
     public static let gatewayTimeout = HTTPStatus(code: 504, reason: "Gateway Timeout")
+    /// 501: the server does not support what the request needs (nginx: a `Transfer-Encoding` other than `chunked`).
+    public static let notImplemented = HTTPStatus(code: 501, reason: "Not Implemented")
+    /// 505: the request's HTTP version is not one the server speaks.
+    public static let httpVersionNotSupported = HTTPStatus(code: 505, reason: "HTTP Version Not Supported")
 
     /// `404 Not Found`.
     public var description: String { "\(code) \(reason)" }

@@ -43,6 +43,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         self.hint = hint
     }
 
+    /// Whether the statement gave up waiting for a lock someone else holds (SQLSTATE 55P03, `lock_not_available`:
+    /// `lock_timeout` or `NOWAIT`). The connection is still usable.
+    public var isLockNotAvailable: Bool {
+        sqlState == "55P03"
+    }
+
     /// True when the connection that produced this error is unusable: reconnect before the next statement.
     public var isConnectionLoss: Bool {
         kind == .connectionFailed || kind == .connectionLost

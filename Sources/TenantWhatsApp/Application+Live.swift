@@ -22,7 +22,7 @@ extension Application {
         let pool = PostgresPool(
             connectionString: configuration.databaseURL, size: configuration.databasePoolSize,
             borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
-            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"],
+            sessionSettings: configuration.sessionSettings,
             onBorrowWait: { waited, timedOut in poolMetrics.recordBorrow(waited: waited, timedOut: timedOut) })
         var serverSettings = EvolutionServerSettings()
         serverSettings.timeoutMilliseconds = configuration.evolutionTimeoutMilliseconds
@@ -41,7 +41,7 @@ extension Application {
             registry: EvolutionServerRegistry(pool: pool), startupRegistry: EvolutionServerRegistry(pool: startup),
             secrets: configuration.secrets.map(EvolutionServerSecrets.init),
             implicitDefault: configuration.evolution, settings: serverSettings, logger: logger)
-        let dependencies = WhatsAppDependencies(
+        var dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: configuration.authentication)),
             tenants: PostgresTenantRepository(pool: pool),
             lock: PostgresOperationLock(pool: pool),
@@ -51,6 +51,8 @@ extension Application {
             statusChecks: SingleFlight(),
             settings: Self.flowSettings(configuration),
             clock: .system, logger: logger)
+        dependencies.evolutionAdmission = Bulkhead(
+            limit: configuration.maximumEvolutionInFlight(maxRequests: maxRequests))
         let webhook = configuration.webhook.map { _ in
             EvolutionWebhookHandler(
                 servers: servers, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)

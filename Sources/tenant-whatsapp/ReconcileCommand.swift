@@ -51,7 +51,7 @@ struct ReconcileCommand: ParsableCommand {
         let logger = Logger(label: "tenant-whatsapp-reconcile")
         let pool = PostgresPool(
             connectionString: configuration.databaseURL, size: 2, borrowTimeout: .seconds(5),
-            sessionSettings: ["SET statement_timeout = \(configuration.statementTimeoutMilliseconds)"])
+            sessionSettings: configuration.sessionSettings)
         let options = ReconcileOptions(
             dryRun: dryRun, staleAfter: ReconcileOptions.duration(staleAfter) ?? .seconds(86_400),
             deleteUnknownTenants: deleteUnknownTenants)

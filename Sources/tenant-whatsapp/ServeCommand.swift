@@ -56,6 +56,12 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try Configuration.loadForCommand("serve")
+        do {
+            try configuration.validateAdmission(maxRequests: maxRequests)
+        } catch {
+            writeToStandardError("tenant-whatsapp serve: \(error.description)")
+            throw ExitCode.failure
+        }
         let logger = Logger(label: "tenant-whatsapp")
         // Once per process, before anything makes a metric: until then swift-metrics hands out no-ops.
         let metricsRegistry = PrometheusCollectorRegistry()

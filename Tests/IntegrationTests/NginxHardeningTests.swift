@@ -31,6 +31,32 @@ struct NginxHardeningTests {
         }
     }
 
+    @Test func aTransferEncodingNginxCannotTakeAndAnUnknownHTTPVersionAnswerTheirEnvelopes() throws {
+        let stack = try Self.startStack("native")
+        defer { stack.stop() }
+        let cases: [(request: String, status: Int, code: String)] = [
+            (
+                "POST /api/tenants/t1/whatsapp/connect HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Transfer-Encoding: gzip, chunked\r\nContent-Type: application/json\r\n\r\n0\r\n\r\n",
+                501, "not_implemented"
+            ),
+            ("GET /api/health HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 505, "http_version_not_supported"),
+        ]
+        for (request, status, code) in cases {
+            let connection = try RawHTTPConnection(port: stack.nginx.port)
+            try connection.write(request)
+            let response = try connection.readResponse()
+            #expect(response.status == status, "\(code): \(response.status) \(response.text)")
+            #expect(response.headers["content-type"] == "application/json; charset=utf-8", "\(code)")
+            let body = try response.jsonObject()
+            #expect(body["error"] as? String == code)
+            #expect(body["success"] as? Bool == false)
+            #expect((body["requestId"] as? String)?.isEmpty == false)
+        }
+        // Neither reached the responder.
+        #expect(try stack.responder.logLines().allSatisfy { ($0["route"] as? String)?.contains("connect") != true })
+    }
+
     @Test func aBodyDrippedOneByteEveryFewSecondsIsCutOffAndNeverReachesTheResponder() throws {
         let stack = try Self.startStack("drip")
         defer { stack.stop() }

@@ -3,8 +3,9 @@ import Testing
 
 @testable import TenantWhatsApp
 
-/// One error catalogue: every JSON body nginx answers by itself (`nginx/tenant-whatsapp.locations.conf`) carries a
-/// code of ``ErrorCode`` with that code's status and message, so a client sees one set of codes whoever answered.
+/// One error catalogue: every JSON body nginx answers by itself, in every nginx file of the product (the production
+/// includes and the local configuration), carries a code of ``ErrorCode`` with that code's status and message, so a
+/// client sees one set of codes whoever answered.
 @Suite("Error catalogue")
 struct ErrorCatalogueTests {
     /// A `return NNN '{"success":false,"error":"…","message":"…",…}';` line of the nginx include.
@@ -14,10 +15,17 @@ struct ErrorCatalogueTests {
         let message: String
     }
 
+    /// The product's nginx files: the includes a production server uses and the local stack's configuration (the
+    /// simulator's own configuration answers as Evolution does, not in this envelope).
+    static let nginxFiles = ["tenant-whatsapp.locations.conf", "tenant-whatsapp.http.conf", "local.conf.template"]
+
     static func nginxErrorBodies() throws -> [NginxErrorBody] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("nginx/tenant-whatsapp.locations.conf")
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("nginx")
+        var text = ""
+        for file in nginxFiles {
+            text += try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) + "\n"
+        }
         return try text.split(separator: "\n").compactMap { line -> NginxErrorBody? in
             let trimmed = line.drop { $0 == " " }
             guard trimmed.hasPrefix("return "), let quote = trimmed.firstIndex(of: "'") else { return nil }
@@ -39,6 +47,16 @@ struct ErrorCatalogueTests {
             #expect(code.status.code == body.status, "\(body.code)")
             #expect(code.message == body.message, "\(body.code)")
         }
+    }
+
+    @Test func everyErrorNginxCanAnswerBeforeTheResponderHasItsEnvelope() throws {
+        let codes = Set(try Self.nginxErrorBodies().map(\.code))
+        #expect(
+            codes.isSuperset(of: [
+                "bad_request", "method_not_allowed", "payload_too_large", "rate_limited", "forbidden", "not_found",
+                "not_implemented", "http_version_not_supported", "internal_error", "responder_unavailable",
+                "responder_timeout",
+            ]))
     }
 
     @Test func nginxNeverAnswersWithTheCodesThatMeanEvolutionFailed() throws {

@@ -72,6 +72,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     chosen text;
 BEGIN
+    -- Placements wait for each other (each holds the server rows for a moment), beyond the sessions' 50 ms
+    -- lock_timeout: up to 2 s, for this statement only.
+    PERFORM set_config('lock_timeout', '2000', true);
     PERFORM 1 FROM evolution_servers ORDER BY id FOR UPDATE;
     SELECT evolution_server_id INTO chosen FROM tenants WHERE id = tenant;
     IF chosen IS NOT NULL THEN

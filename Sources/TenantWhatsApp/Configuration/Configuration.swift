@@ -18,6 +18,9 @@ public struct Configuration: Sendable {
     /// `SECRETS_KEY` and `SECRETS_KEY_PREVIOUS`: seals the secrets PostgreSQL stores (Evolution servers' keys and
     /// webhook secrets); nil when `SECRETS_KEY` is not set.
     public var secrets: SecretBox?
+    /// `EVOLUTION_MAX_IN_FLIGHT`: Evolution-bound requests admitted at once in this process; nil: three quarters of
+    /// `--max-requests` (see ``maximumEvolutionInFlight(maxRequests:)``).
+    public var maxEvolutionInFlight: Int?
     /// `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER`: calls in flight to one Evolution server from this process; nil: a quarter
     /// of `--max-requests` while several servers are known (see ``defaultMaximumInFlightPerServer(maxRequests:)``).
     public var maxInFlightPerServer: Int?
@@ -30,6 +33,17 @@ public struct Configuration: Sendable {
     public var logFile: String?
     /// How long one SQL statement may run before PostgreSQL cancels it, in milliseconds.
     public var statementTimeoutMilliseconds: Int = 5000
+    /// How long one statement may wait for a row lock someone else holds, in milliseconds: a few locked rows must
+    /// never hold the pool's connections (they would starve every other tenant and `/api/ready`).
+    public var lockTimeoutMilliseconds: Int = 50
+
+    /// The settings of every pooled PostgreSQL session: the statement and lock timeouts.
+    public var sessionSettings: [String] {
+        [
+            "SET statement_timeout = \(statementTimeoutMilliseconds)",
+            "SET lock_timeout = \(lockTimeoutMilliseconds)",
+        ]
+    }
     /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections the process opens (default 8).
     public var databasePoolSize = 8
     /// `DATABASE_POOL_TIMEOUT_MS`: the longest wait for a pooled connection before 503 (default 2000).
@@ -76,6 +90,10 @@ public struct Configuration: Sendable {
         configuration.evolutionTimeoutMilliseconds = try EvolutionConfiguration.timeout(
             from: environment["EVOLUTION_TIMEOUT_MS"])
         configuration.secrets = try secretsFromEnvironment(environment)
+        if let value = environment["EVOLUTION_MAX_IN_FLIGHT"], !value.isEmpty {
+            configuration.maxEvolutionInFlight = try integer(
+                "EVOLUTION_MAX_IN_FLIGHT", in: environment, default: 1, 1...4096)
+        }
         if let value = environment["EVOLUTION_MAX_IN_FLIGHT_PER_SERVER"], !value.isEmpty {
             configuration.maxInFlightPerServer = try integer(
                 "EVOLUTION_MAX_IN_FLIGHT_PER_SERVER", in: environment, default: 1, 1...4096)
@@ -109,6 +127,23 @@ public struct Configuration: Sendable {
                 problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    /// `EVOLUTION_MAX_IN_FLIGHT`, or three quarters of `maxRequests` (at least 1): the rest of the workers always
+    /// serve health, readiness and answers from PostgreSQL.
+    public func maximumEvolutionInFlight(maxRequests: Int) -> Int {
+        maxEvolutionInFlight ?? max(1, maxRequests * 3 / 4)
+    }
+
+    /// Refuses an `EVOLUTION_MAX_IN_FLIGHT` that leaves no worker free: it must be below `--max-requests`.
+    public func validateAdmission(maxRequests: Int) throws(ConfigurationError) {
+        guard let maxEvolutionInFlight else { return }
+        guard maxEvolutionInFlight < maxRequests else {
+            throw ConfigurationError(
+                variable: "EVOLUTION_MAX_IN_FLIGHT",
+                problem:
+                    "must be below --max-requests (\(maxRequests)), so that some workers are always free for health")
+        }
     }
 
     /// The default of `EVOLUTION_MAX_IN_FLIGHT_PER_SERVER` while several Evolution servers are known: a quarter of

@@ -23,7 +23,9 @@ extension APIError {
     /// The envelope for a PostgreSQL failure: 503 `database_unavailable` with `Retry-After` (details only in the
     /// log).
     init(database error: PostgresError) {
-        self.init(.databaseUnavailable, headers: Self.retryAfter(.seconds(error.kind == .poolTimeout ? 1 : 2)))
+        // A row locked by another session (lock_timeout): the database is fine and the row free again soon.
+        let retry = error.kind == .poolTimeout || error.isLockNotAvailable ? 1 : 2
+        self.init(.databaseUnavailable, headers: Self.retryAfter(.seconds(retry)))
     }
 
     /// 429 `rate_limited`: the tenant already has as many Evolution-bound requests in flight as allowed.
@@ -34,6 +36,11 @@ extension APIError {
     /// 503 `capacity_exhausted`: no Evolution server has room for the tenant's instance.
     static func capacityExhausted() -> APIError {
         APIError(.capacityExhausted, headers: retryAfter(.seconds(60)))
+    }
+
+    /// 503 `overloaded`: this process already has `EVOLUTION_MAX_IN_FLIGHT` Evolution-bound requests in flight.
+    static func overloaded() -> APIError {
+        APIError(.overloaded, headers: retryAfter(.seconds(1)))
     }
 
     /// 409 `operation_in_progress`: another connect or disconnect of the tenant is under way.

@@ -39,6 +39,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case responderUnavailable = "responder_unavailable"
     /// nginx's own answer when the responder did not answer within `fastcgi_read_timeout`.
     case responderTimeout = "responder_timeout"
+    /// nginx's own answer to a request it cannot take (a `Transfer-Encoding` other than `chunked`), never the app's.
+    case notImplemented = "not_implemented"
+    /// nginx's own answer to a request line with an HTTP version it does not speak, never the app's.
+    case httpVersionNotSupported = "http_version_not_supported"
     /// The client went away while the request waited (nobody reads this answer; it is for logs and audit).
     case clientGone = "client_gone"
     case internalError = "internal_error"
@@ -59,6 +63,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable, .capacityExhausted, .overloaded:
             .serviceUnavailable
         case .upstreamTimeout, .responderTimeout: .gatewayTimeout
+        case .notImplemented: .notImplemented
+        case .httpVersionNotSupported: .httpVersionNotSupported
         case .clientGone: HTTPStatus(code: 499, reason: "Client Closed Request")
         case .internalError: .internalServerError
         }
@@ -97,6 +103,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .overloaded: "O serviço está sobrecarregado no momento. Tente novamente em instantes."
         case .responderUnavailable: "O serviço está temporariamente indisponível. Tente novamente em instantes."
         case .responderTimeout: "O serviço demorou demais para responder."
+        case .notImplemented: "O servidor não suporta o que esta requisição pede."
+        case .httpVersionNotSupported: "Versão do protocolo HTTP não suportada."
         case .clientGone: "O cliente encerrou a requisição."
         case .internalError: "Erro interno do servidor."
         }

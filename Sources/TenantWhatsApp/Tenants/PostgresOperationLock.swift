@@ -11,15 +11,22 @@ struct PostgresOperationLock: OperationLock {
     func acquire(_ tenant: TenantID, for duration: Duration) throws(PostgresError) -> OperationLockAttempt {
         let owner = RequestID.generate()
         // A retry after a lost connection finds its own lease (the first attempt may have committed) and keeps it.
-        let rows = try pool.query(
-            """
-            UPDATE tenants SET operation_owner = $2::text,
-                operation_expires_at = now() + $3::bigint * interval '1 millisecond'
-            WHERE id = $1::text
-                AND (operation_expires_at IS NULL OR operation_expires_at < now() OR operation_owner = $2::text)
-            RETURNING 1 AS taken
-            """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))],
-            retryOnConnectionLoss: true)
+        // A row locked by another session is not waited for beyond the session's `lock_timeout` (50 ms): the tenant is
+        // busy, the same answer as a lease someone holds.
+        let rows: PostgresRows
+        do {
+            rows = try pool.query(
+                """
+                UPDATE tenants SET operation_owner = $2::text,
+                    operation_expires_at = now() + $3::bigint * interval '1 millisecond'
+                WHERE id = $1::text
+                    AND (operation_expires_at IS NULL OR operation_expires_at < now() OR operation_owner = $2::text)
+                RETURNING 1 AS taken
+                """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))],
+                retryOnConnectionLoss: true)
+        } catch  where error.isLockNotAvailable {
+            return .held
+        }
         if rows.first != nil { return .acquired(OperationLease(tenant: tenant, owner: owner)) }
         let exists = try pool.query(
             "SELECT 1 AS found FROM tenants WHERE id = $1", [tenant.rawValue], retryOnConnectionLoss: true)

@@ -15,6 +15,9 @@ struct WhatsAppDependencies: Sendable {
     let audit: any AuditRecorder
     /// At most `EVOLUTION_MAX_PER_TENANT` Evolution-bound requests per tenant in this process.
     let tenantLimiter: KeyedLimiter<TenantID>
+    /// At most `EVOLUTION_MAX_IN_FLIGHT` Evolution-bound requests in this process, below `--max-requests`: the rest
+    /// of the workers are always free for health, readiness and answers from PostgreSQL.
+    var evolutionAdmission = Bulkhead(limit: .max)
     /// Concurrent status checks of one tenant share one upstream call.
     let statusChecks: SingleFlight<TenantID, Result<StatusCheck, APIError>>
     /// Time limits.

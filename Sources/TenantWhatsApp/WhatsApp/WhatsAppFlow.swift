@@ -48,6 +48,13 @@ struct WhatsAppFlow {
     func withinTenantCap<Success>(
         _ tenant: TenantID, _ body: () throws(APIError) -> Success
     ) throws(APIError) -> Success {
+        // The process's bulkhead first: beyond `EVOLUTION_MAX_IN_FLIGHT` the answer is 503 `overloaded` at once, so
+        // Evolution-bound work never takes the workers health and answers from PostgreSQL need.
+        guard dependencies.evolutionAdmission.tryEnter() else {
+            context.logMetadata["limited"] = "EVOLUTION_MAX_IN_FLIGHT"
+            throw APIError.overloaded()
+        }
+        defer { dependencies.evolutionAdmission.leave() }
         guard dependencies.tenantLimiter.tryAcquire(tenant) else {
             context.logMetadata["limited"] = "EVOLUTION_MAX_PER_TENANT"
             throw APIError.rateLimited()

@@ -39,9 +39,14 @@ struct FlowTestKit {
     /// How many status checks joined another's flight.
     let statusJoins = ConditionLock(0)
 
-    /// A kit whose tenant limiter allows `limit` requests per tenant and whose readiness check is `checkDatabase`.
+    /// The process's bulkhead of Evolution-bound requests (`EVOLUTION_MAX_IN_FLIGHT`).
+    let admission: Bulkhead
+
+    /// A kit whose tenant limiter allows `limit` requests per tenant, whose process admits `admission`
+    /// Evolution-bound requests at once, and whose readiness check is `checkDatabase`.
     init(
-        limit: Int = 4, settings: FlowSettings = FlowSettings(qrWait: .seconds(2), upstreamTimeout: .seconds(1)),
+        limit: Int = 4, admission: Int = 64,
+        settings: FlowSettings = FlowSettings(qrWait: .seconds(2), upstreamTimeout: .seconds(1)),
         checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void = {}
     ) throws {
         self.settings = settings
@@ -53,11 +58,14 @@ struct FlowTestKit {
         tenantLimiter = KeyedLimiter(limit: limit)
         statusChecks = SingleFlight(onJoin: { _ in joins.withLockNotifying { $0 += 1 } })
         let authentication = try AuthenticationSettings.load(from: ["JWT_SECRET": ConfigurationTests.secret])
-        dependencies = WhatsAppDependencies(
+        self.admission = Bulkhead(limit: admission)
+        var dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: authentication)),
             tenants: tenants, lock: lock, servers: servers, audit: audit, tenantLimiter: tenantLimiter,
             statusChecks: statusChecks, settings: settings, clock: clock.flowClock,
             logger: Logger(label: "flow-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        dependencies.evolutionAdmission = self.admission
+        self.dependencies = dependencies
         application = Application(router: Application.router(whatsApp: dependencies, checkDatabase: checkDatabase))
     }
 
