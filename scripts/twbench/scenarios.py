@@ -215,6 +215,7 @@ def measure_in_flight(bench: Bench) -> None:
     rss_before_mb = f"{summary['rss_before_kb'] / 1024:.1f}"
     bench.table.add_note(
         f"{IN_FLIGHT} tenants in flight",
-        f"{counts(summary['statuses'])}; batch {summary['wall_s']} s (≈{STALL_MS // 1000} s when all run at once), "
+        f"{counts(summary['statuses'])} (503: beyond EVOLUTION_MAX_IN_FLIGHT, 3/4 of --max-requests); "
+        f"batch {summary['wall_s']} s (≈{STALL_MS // 1000} s when all run at once), "
         f"slowest {summary['max_s']} s; responder RSS max {rss_max_mb} MB ({rss_before_mb} before), "
         f"< {RSS_TARGET_MB} MB: {pass_or_fail(rss_max_mb, RSS_TARGET_MB)}")
