@@ -9,12 +9,15 @@ import Testing
 struct GracefulShutdownTests {
     /// What the responder logs on SIGTERM.
     private static let stoppingMessage = "shutting down: finishing requests in flight"
+    /// Statements wait for locks (the sessions' 50 ms `lock_timeout` lifted): these tests hold requests inside the
+    /// responder with a table lock (``ReadinessLock``).
+    private static let waitingForLocks = ["DATABASE_LOCK_TIMEOUT_MS": "0"]
     /// nginx without its rate limits, for clients calling as fast as they can from one address.
     private static let unlimitedNginx = ["TW_NGINX_RATE": "100000r/s", "TW_NGINX_BURST": "100000"]
 
     @Test func requestsInFlightCompleteAfterSIGTERMAndTheProcessExitsZero() throws {
         let database = try TestPostgres.shared.createDatabase("shutdown_\(UInt32.random(in: 0...UInt32.max))")
-        let stack = try TestStack.start(databaseURL: database, threads: 4)
+        let stack = try TestStack.start(databaseURL: database, threads: 4, environment: Self.waitingForLocks)
         defer { stack.stop() }
 
         // Hold readiness: /api/ready reads schema_migrations, which this transaction locks.
@@ -102,7 +105,8 @@ struct GracefulShutdownTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         // One request at a time: the second and third connections wait in the backlog.
         let responder = try TestResponder.start(
-            in: directory, environment: ["DATABASE_URL": database], threads: 1, maxRequests: 1)
+            in: directory, environment: ["DATABASE_URL": database].merging(Self.waitingForLocks) { $1 }, threads: 1,
+            maxRequests: 1)
         defer { responder.terminate() }
         let nginx = try TestNginx.start(in: directory, socketPath: responder.socketPath)
         defer { nginx.stop() }
@@ -142,7 +146,7 @@ struct GracefulShutdownTests {
         let unit = try TestSocketUnit.listen(at: directory.appendingPathComponent("fcgi.sock").path)
         defer { unit.close() }
         let arguments = ["--threads", "1", "--max-requests", "1", "--on-stop", "handover"]
-        let environment = ["DATABASE_URL": database]
+        let environment = ["DATABASE_URL": database].merging(Self.waitingForLocks) { $1 }
         let first = try TestResponder.start(
             on: unit, in: directory, environment: environment, arguments: arguments, name: "first")
         defer { first.terminate() }

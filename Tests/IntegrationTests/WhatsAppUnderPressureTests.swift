@@ -60,7 +60,12 @@ final class WhatsAppUnderPressureTests {
 
     @Test func anExhaustedPoolAnswers503WithRetryAfterWithinThePoolTimeout() throws {
         let stack = try TestWhatsAppStack.start(
-            sim: sim, label: "pool", environment: ["DATABASE_POOL_SIZE": "1", "DATABASE_POOL_TIMEOUT_MS": "300"])
+            sim: sim, label: "pool",
+            environment: [
+                "DATABASE_POOL_SIZE": "1", "DATABASE_POOL_TIMEOUT_MS": "300",
+                // The only connection waits on a table lock: the sessions' 50 ms lock_timeout lifted.
+                "DATABASE_LOCK_TIMEOUT_MS": "0",
+            ])
         defer { stack.stop() }
         let tenant = try openTenant(in: stack, "pool")
         // The only pooled connection blocks on this lock inside the first request.
@@ -187,7 +192,9 @@ final class WhatsAppUnderPressureTests {
     @Test(arguments: [256, 4])
     func sigtermAnswersEveryDelayedRequestInFlightOrQueued(maxRequests: Int) throws {
         let stack = try TestWhatsAppStack.start(
-            sim: sim, label: "stop", maxRequests: maxRequests, environment: ["EVOLUTION_TIMEOUT_MS": "10000"])
+            sim: sim, label: "stop", maxRequests: maxRequests,
+            // Every worker may wait on Evolution here (no reserve): the test is about what SIGTERM does with them.
+            environment: ["EVOLUTION_TIMEOUT_MS": "10000", "EVOLUTION_MAX_IN_FLIGHT": String(maxRequests)])
         defer { stack.stop() }
         let tenants = try (1...20).map { try registeredOpenTenant(in: stack, "stop\($0)") }
         try sim.inject(#"{"route":"connectionState","kind":"passthrough","delayMs":2000,"times":20}"#)

@@ -33,8 +33,9 @@ public struct Configuration: Sendable {
     public var logFile: String?
     /// How long one SQL statement may run before PostgreSQL cancels it, in milliseconds.
     public var statementTimeoutMilliseconds: Int = 5000
-    /// How long one statement may wait for a row lock someone else holds, in milliseconds: a few locked rows must
-    /// never hold the pool's connections (they would starve every other tenant and `/api/ready`).
+    /// `DATABASE_LOCK_TIMEOUT_MS`: how long one statement may wait for a lock someone else holds (default 50; 0:
+    /// as long as the statement timeout allows). A few locked rows must never hold the pool's connections: they would
+    /// starve every other tenant and `/api/ready`.
     public var lockTimeoutMilliseconds: Int = 50
 
     /// The settings of every pooled PostgreSQL session: the statement and lock timeouts.
@@ -99,6 +100,8 @@ public struct Configuration: Sendable {
                 "EVOLUTION_MAX_IN_FLIGHT_PER_SERVER", in: environment, default: 1, 1...4096)
         }
         configuration.databasePoolSize = try integer("DATABASE_POOL_SIZE", in: environment, default: 8, 1...1000)
+        configuration.lockTimeoutMilliseconds = try integer(
+            "DATABASE_LOCK_TIMEOUT_MS", in: environment, default: 50, 0...60_000)
         configuration.databasePoolTimeoutMilliseconds = try integer(
             "DATABASE_POOL_TIMEOUT_MS", in: environment, default: 2000, 1...60_000)
         configuration.maxEvolutionRequestsPerTenant = try integer(
@@ -135,14 +138,13 @@ public struct Configuration: Sendable {
         maxEvolutionInFlight ?? max(1, maxRequests * 3 / 4)
     }
 
-    /// Refuses an `EVOLUTION_MAX_IN_FLIGHT` that leaves no worker free: it must be below `--max-requests`.
+    /// Refuses an `EVOLUTION_MAX_IN_FLIGHT` above `--max-requests` (equal keeps no worker in reserve for health: a
+    /// choice for special set-ups, not the default).
     public func validateAdmission(maxRequests: Int) throws(ConfigurationError) {
         guard let maxEvolutionInFlight else { return }
-        guard maxEvolutionInFlight < maxRequests else {
+        guard maxEvolutionInFlight <= maxRequests else {
             throw ConfigurationError(
-                variable: "EVOLUTION_MAX_IN_FLIGHT",
-                problem:
-                    "must be below --max-requests (\(maxRequests)), so that some workers are always free for health")
+                variable: "EVOLUTION_MAX_IN_FLIGHT", problem: "must not be above --max-requests (\(maxRequests))")
         }
     }
 
