@@ -28,30 +28,8 @@ final class LockedRowsTests {
         let stack = self.stack
         let locked = self.locked
         let other = self.other
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: try TestPostgres.program("psql"))
-        let ids = locked.map { "'\($0)'" }.joined(separator: ", ")
-        holder.arguments = [
-            "-X", "-q", "-d", stack.databaseURL, "-c",
-            "BEGIN; SELECT id FROM tenants WHERE id IN (\(ids)) FOR UPDATE; SELECT pg_sleep(60); COMMIT;",
-        ]
-        holder.environment = ["PGAPPNAME": "tw-locked-rows"]
-        holder.standardOutput = FileHandle.nullDevice
-        holder.standardError = FileHandle.nullDevice
-        try holder.run()
-        defer {
-            _ = try? stack.psql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tw-locked-rows'")
-            if holder.isRunning { kill(holder.processIdentifier, SIGTERM) }
-            holder.waitUntilExit()
-        }
-        try Wait.until("the other session holds the rows") {
-            try stack.psql(
-                """
-                SELECT count(*) FROM pg_stat_activity
-                WHERE application_name = 'tw-locked-rows' AND wait_event = 'PgSleep'
-                """) == "1"
-        }
+        let holder = try RowLockHolder(locked, in: stack)
+        defer { holder.release() }
 
         // Twelve connects of the locked tenants and, at the same moment, eight calls that need PostgreSQL too.
         let answers = try Concurrently.run(20) { index -> (String, Int, Duration) in

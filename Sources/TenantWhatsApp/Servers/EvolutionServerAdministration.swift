@@ -110,7 +110,7 @@ public struct EvolutionServerAdministration: Sendable {
     /// Every server with its counts, and `default` while tenants are placed on it unregistered (or
     /// `EVOLUTION_API_URL` names it: `implicitDefaultURL`).
     public func list(implicitDefaultURL: String?) throws(ServerAdministrationError) -> [EvolutionServerRow] {
-        var rows = try database { () throws(PostgresError) in try registry.all(includingImplicitDefault: true) }
+        var rows = try database { () throws(PostgresError) in try registry.withTenantCounts() }
         if let index = rows.firstIndex(where: { $0.id == .implicitDefault && $0.apiKeySealed.isEmpty }) {
             rows[index] = rows[index].implicit(url: implicitDefaultURL ?? "")
         } else if let implicitDefaultURL, !rows.contains(where: { $0.id == .implicitDefault }) {
@@ -128,7 +128,7 @@ public struct EvolutionServerAdministration: Sendable {
     /// `SECRETS_KEY_PREVIOUS`); returns how many servers were resealed. Each server's row is rewritten in one statement.
     public func rotate() throws(ServerAdministrationError) -> Int {
         let secrets = try requireSecrets()
-        let rows = try database { () throws(PostgresError) in try registry.all() }
+        let rows = try database { () throws(PostgresError) in try registry.rows() }
         var resealed = 0
         for row in rows where row.needsResealing(under: secrets) {
             do {
@@ -194,7 +194,7 @@ public struct EvolutionServerAdministration: Sendable {
     }
 
     private func existing(_ id: EvolutionServerID) throws(ServerAdministrationError) -> EvolutionServerRow {
-        let rows = try database { () throws(PostgresError) in try registry.all() }
+        let rows = try database { () throws(PostgresError) in try registry.rows() }
         guard let row = rows.first(where: { $0.id == id }) else { throw .badInput("no server \(id)") }
         return row
     }

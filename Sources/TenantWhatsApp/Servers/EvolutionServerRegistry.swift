@@ -10,9 +10,9 @@ public struct EvolutionServerRegistry: Sendable {
         self.pool = pool
     }
 
-    /// Every registered server, by id, with the tenants placed on each; with `includingImplicitDefault`, also a row
-    /// for `default` when tenants are placed on it but it is not registered (its URL and secrets then empty).
-    public func all(includingImplicitDefault: Bool = false) throws(PostgresError) -> [EvolutionServerRow] {
+    /// Every registered server, by id, with the tenants placed on each (what `servers list` shows), and a row for
+    /// `default` when tenants are placed on it but it is not registered (its URL and secrets then empty).
+    public func withTenantCounts() throws(PostgresError) -> [EvolutionServerRow] {
         let rows = try pool.query(
             """
             WITH counts AS (
@@ -22,46 +22,40 @@ public struct EvolutionServerRegistry: Sendable {
                 FROM tenants WHERE evolution_server_id IS NOT NULL GROUP BY evolution_server_id
             )
             SELECT s.id, s.base_url, s.api_key_sealed, s.webhook_secret_sealed, s.capacity, s.state,
-                \(SQLTime.iso("s.updated_at")) AS updated_at,
                 coalesce(c.placed, 0) AS placed, coalesce(c.open, 0) AS open, coalesce(c.connecting, 0) AS connecting
             FROM evolution_servers s LEFT JOIN counts c ON c.id = s.id
             UNION ALL
-            SELECT c.id, '', '', '', 0, 'active', '', c.placed, c.open, c.connecting
+            SELECT c.id, '', '', '', 0, 'active', c.placed, c.open, c.connecting
             FROM counts c
-            WHERE $1::boolean AND c.id = 'default' AND NOT EXISTS (SELECT 1 FROM evolution_servers WHERE id = 'default')
+            WHERE c.id = 'default' AND NOT EXISTS (SELECT 1 FROM evolution_servers WHERE id = 'default')
             ORDER BY 1
-            """, [includingImplicitDefault ? "true" : "false"], retryOnConnectionLoss: true)
+            """, retryOnConnectionLoss: true)
         return rows.compactMap { row in
-            guard let id = row["id"].flatMap(EvolutionServerID.init),
-                let capacity = row["capacity"].flatMap({ Int($0) }),
-                let state = row["state"].flatMap(EvolutionServerState.init(rawValue:))
-            else { return nil }
-            var server = EvolutionServerRow(
-                id: id, baseURL: row["base_url"] ?? "", apiKeySealed: row["api_key_sealed"] ?? "",
-                webhookSecretSealed: row["webhook_secret_sealed"] ?? "", capacity: capacity, state: state)
+            guard var server = Self.server(from: row) else { return nil }
             server.placed = row["placed"].flatMap { Int($0) } ?? 0
             server.open = row["open"].flatMap { Int($0) } ?? 0
             server.connecting = row["connecting"].flatMap { Int($0) } ?? 0
-            server.updatedAt = row["updated_at"] ?? ""
             return server
         }
     }
 
     /// Every registered server, by id, without counting tenants: what the responders read every second.
-    func rows() throws(PostgresError) -> [EvolutionServerRow] {
+    public func rows() throws(PostgresError) -> [EvolutionServerRow] {
         let rows = try pool.query(
             """
             SELECT id, base_url, api_key_sealed, webhook_secret_sealed, capacity, state FROM evolution_servers ORDER BY id
             """, retryOnConnectionLoss: true)
-        return rows.compactMap { row in
-            guard let id = row["id"].flatMap(EvolutionServerID.init),
-                let capacity = row["capacity"].flatMap({ Int($0) }),
-                let state = row["state"].flatMap(EvolutionServerState.init(rawValue:))
-            else { return nil }
-            return EvolutionServerRow(
-                id: id, baseURL: row["base_url"] ?? "", apiKeySealed: row["api_key_sealed"] ?? "",
-                webhookSecretSealed: row["webhook_secret_sealed"] ?? "", capacity: capacity, state: state)
-        }
+        return rows.compactMap(Self.server(from:))
+    }
+
+    /// The server a row of `evolution_servers` describes; nil for a row this version cannot read.
+    private static func server(from row: PostgresRow) -> EvolutionServerRow? {
+        guard let id = row["id"].flatMap(EvolutionServerID.init), let capacity = row["capacity"].flatMap({ Int($0) }),
+            let state = row["state"].flatMap(EvolutionServerState.init(rawValue:))
+        else { return nil }
+        return EvolutionServerRow(
+            id: id, baseURL: row["base_url"] ?? "", apiKeySealed: row["api_key_sealed"] ?? "",
+            webhookSecretSealed: row["webhook_secret_sealed"] ?? "", capacity: capacity, state: state)
     }
 
     /// Registers a server in state `active`; false when the id is taken.

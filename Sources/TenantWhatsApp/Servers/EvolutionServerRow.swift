@@ -19,8 +19,6 @@ public struct EvolutionServerRow: Sendable, Equatable {
     public var open = 0
     /// Of which `connecting`.
     public var connecting = 0
-    /// When the row last changed, ISO 8601.
-    public var updatedAt = ""
 
     /// Whether one of its secrets is sealed under another key than `box`'s current one.
     func needsResealing(under box: EvolutionServerSecrets) -> Bool {
