@@ -42,28 +42,34 @@ struct ReconcileTenants: ReconcileStore {
 
     let pool: PostgresPool
 
+    /// The columns reconcile reads of a tenant.
+    private static let columns = """
+        SELECT id, whatsapp_instance_name, whatsapp_opened_at IS NOT NULL AS ever_opened,
+            (extract(epoch FROM now() - whatsapp_instance_created_at) * 1000)::bigint AS age_ms, evolution_server_id
+        FROM tenants
+        """
+
     /// Every tenant of the SaaS, by id.
     func all() throws(PostgresError) -> [TenantID: ReconcileRow] {
-        let rows = try pool.query(
-            """
-            SELECT id, whatsapp_instance_name, whatsapp_opened_at IS NOT NULL AS ever_opened,
-                (extract(epoch FROM now() - whatsapp_instance_created_at) * 1000)::bigint AS age_ms, evolution_server_id
-            FROM tenants
-            """, retryOnConnectionLoss: true)
         var result: [TenantID: ReconcileRow] = [:]
-        for row in rows {
-            guard let id = row["id"].flatMap(TenantID.init) else { continue }
-            result[id] = ReconcileRow(
-                tenant: id, instanceName: row["whatsapp_instance_name"], everOpened: row["ever_opened"] == "t",
-                instanceAge: row["age_ms"].flatMap { Int($0) }.map { .milliseconds($0) },
-                server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
+        for row in try pool.query(Self.columns, retryOnConnectionLoss: true).compactMap(Self.reconcileRow) {
+            result[row.tenant] = row
         }
         return result
     }
 
-    /// One tenant's row now, or nil when it is gone.
+    /// One tenant's row now, or nil when it is gone (read again under the tenant's lock, before each change).
     func row(_ tenant: TenantID) throws(PostgresError) -> ReconcileRow? {
-        try all()[tenant]
+        try pool.query(Self.columns + " WHERE id = $1", [tenant.rawValue], retryOnConnectionLoss: true)
+            .compactMap(Self.reconcileRow).first
+    }
+
+    private static func reconcileRow(_ row: PostgresRow) -> ReconcileRow? {
+        guard let id = row["id"].flatMap(TenantID.init) else { return nil }
+        return ReconcileRow(
+            tenant: id, instanceName: row["whatsapp_instance_name"], everOpened: row["ever_opened"] == "t",
+            instanceAge: row["age_ms"].flatMap { Int($0) }.map { .milliseconds($0) },
+            server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
     }
 
     /// Every pending deletion.

@@ -107,21 +107,24 @@ public struct EvolutionServerAdministration: Sendable {
         }
     }
 
-    /// Every server with its counts, and `default` while tenants are placed on it unregistered (or
-    /// `EVOLUTION_API_URL` names it: `implicitDefaultURL`).
+    /// Every server with its counts, and the unregistered `default` while tenants are placed on it or
+    /// `EVOLUTION_API_URL` (`implicitDefaultURL`) names it.
     public func list(implicitDefaultURL: String?) throws(ServerAdministrationError) -> [EvolutionServerRow] {
         var rows = try database { () throws(PostgresError) in try registry.withTenantCounts() }
-        if let index = rows.firstIndex(where: { $0.id == .implicitDefault && $0.apiKeySealed.isEmpty }) {
-            rows[index] = rows[index].implicit(url: implicitDefaultURL ?? "")
-        } else if let implicitDefaultURL, !rows.contains(where: { $0.id == .implicitDefault }) {
-            rows.append(
-                EvolutionServerRow(
-                    id: .implicitDefault, baseURL: "", apiKeySealed: "", webhookSecretSealed: "",
-                    capacity: 0, state: .active
-                ).implicit(url: implicitDefaultURL))
-            rows.sort { $0.id < $1.id }
+        guard let implicitDefaultURL, !rows.contains(where: { $0.id == .implicitDefault && !$0.isImplicit }) else {
+            return rows
         }
-        return rows
+        // The registry knows the unregistered `default` only by its tenants; EVOLUTION_API_URL gives its URL.
+        let counted = rows.first { $0.id == .implicitDefault }
+        var row = EvolutionServerRow(
+            id: .implicitDefault, baseURL: implicitDefaultURL, apiKeySealed: "", webhookSecretSealed: "", capacity: 0,
+            state: .active)
+        row.placed = counted?.placed ?? 0
+        row.open = counted?.open ?? 0
+        row.connecting = counted?.connecting ?? 0
+        rows.removeAll { $0.id == .implicitDefault }
+        rows.append(row)
+        return rows.sorted { $0.id < $1.id }
     }
 
     /// Reseals every stored secret that is not sealed under the current `SECRETS_KEY` (opened with it or
@@ -250,16 +253,6 @@ public enum ServerAdministrationError: Error, Sendable, Equatable, CustomStringC
 }
 
 extension EvolutionServerRow {
-    /// The row of the implicit `default` (`EVOLUTION_API_URL`, not registered), for `servers list`.
-    func implicit(url: String) -> EvolutionServerRow {
-        var row = EvolutionServerRow(
-            id: id, baseURL: url, apiKeySealed: "", webhookSecretSealed: "", capacity: 0, state: .active)
-        row.placed = placed
-        row.open = open
-        row.connecting = connecting
-        return row
-    }
-
     /// Whether this is the implicit `default` (not registered: no capacity, no stored key).
     public var isImplicit: Bool { apiKeySealed.isEmpty }
 }
