@@ -80,6 +80,7 @@ public final class HTTPClient {
         try set(CURLOPT_SSL_VERIFYPEER, 1)
         try set(CURLOPT_SSL_VERIFYHOST, 2)
         try set(CURLOPT_URL, request.url)
+        if let socket = request.unixSocketPath { try set(CURLOPT_UNIX_SOCKET_PATH, socket) }
         try check(tw_curl_setopt_write_function(handle, receiveBody))
         try check(tw_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         try check(tw_curl_setopt_header_function(handle, receiveHeader))

@@ -11,16 +11,20 @@ public struct HTTPClientRequest: Sendable {
     public var body: [UInt8]?
     /// The deadline for the whole exchange (connect, send, receive), in milliseconds.
     public var timeoutMilliseconds: Int
+    /// A unix socket to connect to instead of the URL's host and port (the URL still gives the path and `Host`), or
+    /// nil for TCP.
+    public var unixSocketPath: String?
 
     /// A request from its parts.
     public init(
         method: HTTPClientMethod, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        timeoutMilliseconds: Int
+        timeoutMilliseconds: Int, unixSocketPath: String? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.unixSocketPath = unixSocketPath
     }
 }

@@ -9,6 +9,7 @@ struct FastCGIParameterReader {
     private var headers = HTTPHeaders()
     private var requestID: String?
     private var remoteAddress: String?
+    private var subrequest: String?
     /// `CONTENT_LENGTH` as sent (nginx sends it empty on GET).
     private var contentLength: String?
 
@@ -24,12 +25,13 @@ struct FastCGIParameterReader {
         case .requestURI: target = Self.string(value)
         case .requestID: requestID = RequestID.validated(bytes: value)
         case .remoteAddress: remoteAddress = Self.string(value)
+        case .subrequest where !value.isEmpty: subrequest = Self.string(value)
         case .contentType where !value.isEmpty: headers.add(name: "content-type", value: Self.string(value))
         case .contentLength where !value.isEmpty:
             let text = Self.string(value)
             contentLength = text
             headers.add(name: "content-length", value: text)
-        case .contentType, .contentLength, nil: break
+        case .contentType, .contentLength, .subrequest, nil: break
         }
     }
 
@@ -38,7 +40,7 @@ struct FastCGIParameterReader {
         let (path, query) = Self.splitTarget(target)
         return HTTPRequest(
             method: method, path: path, query: query, headers: headers, body: body,
-            requestID: requestID ?? RequestID.generate(), remoteAddress: remoteAddress)
+            requestID: requestID ?? RequestID.generate(), remoteAddress: remoteAddress, subrequest: subrequest)
     }
 
     /// The declared body length (see ``HTTPRequest/declaredContentLength(in:)``).
@@ -49,7 +51,7 @@ struct FastCGIParameterReader {
     private static let headerPrefix: [UInt8] = Array("HTTP_".utf8)
 
     private enum KnownParameter: CaseIterable {
-        case requestMethod, requestURI, requestID, remoteAddress, contentType, contentLength
+        case requestMethod, requestURI, requestID, remoteAddress, contentType, contentLength, subrequest
 
         var name: [UInt8] {
             switch self {
@@ -59,6 +61,7 @@ struct FastCGIParameterReader {
             case .remoteAddress: Array("REMOTE_ADDR".utf8)
             case .contentType: Array("CONTENT_TYPE".utf8)
             case .contentLength: Array("CONTENT_LENGTH".utf8)
+            case .subrequest: Array("EVENTS_SUBREQUEST".utf8)
             }
         }
     }

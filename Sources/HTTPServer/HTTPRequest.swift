@@ -17,11 +17,15 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// The client address nginx saw (`REMOTE_ADDR`), if any.
     public var remoteAddress: String?
+    /// Which internal subrequest nginx made on the client's behalf (`EVENTS_SUBREQUEST`: nchan's `authorize` or
+    /// `subscribed`), or nil for the client's own request. Only nginx's configuration can set it: a client's headers
+    /// all arrive as `HTTP_*`.
+    public var subrequest: String?
 
     /// A request from its parts.
     public init(
         method: HTTPMethod, path: String, query: String? = nil, headers: HTTPHeaders = HTTPHeaders(),
-        body: [UInt8] = [], requestID: String, remoteAddress: String? = nil
+        body: [UInt8] = [], requestID: String, remoteAddress: String? = nil, subrequest: String? = nil
     ) {
         self.method = method
         self.path = path
@@ -30,5 +34,6 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.requestID = requestID
         self.remoteAddress = remoteAddress
+        self.subrequest = subrequest
     }
 }

@@ -27,6 +27,8 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let notFound = HTTPStatus(code: 404, reason: "Not Found")
     /// 405 Method Not Allowed.
     public static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")
+    /// 406 Not Acceptable.
+    public static let notAcceptable = HTTPStatus(code: 406, reason: "Not Acceptable")
     /// 409 Conflict.
     public static let conflict = HTTPStatus(code: 409, reason: "Conflict")
     /// 413 Content Too Large.

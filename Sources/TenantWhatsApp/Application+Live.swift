@@ -41,9 +41,10 @@ extension Application {
             registry: EvolutionServerRegistry(pool: pool), startupRegistry: EvolutionServerRegistry(pool: startup),
             secrets: configuration.secrets.map(EvolutionServerSecrets.init),
             implicitDefault: configuration.evolution, settings: serverSettings, logger: logger)
+        let publisher = Self.statePublisher(configuration, logger: logger)
         var dependencies = WhatsAppDependencies(
             authorizer: TenantAuthorizer(authenticator: Authenticator(settings: configuration.authentication)),
-            tenants: PostgresTenantRepository(pool: pool),
+            tenants: PublishingTenantRepository(base: PostgresTenantRepository(pool: pool), publisher: publisher),
             lock: PostgresOperationLock(pool: pool),
             servers: servers,
             audit: PostgresAuditTrail(pool: pool, logger: logger),
@@ -51,6 +52,7 @@ extension Application {
             statusChecks: SingleFlight(),
             settings: Self.flowSettings(configuration),
             clock: .system, logger: logger)
+        dependencies.publisher = publisher
         dependencies.evolutionAdmission = Bulkhead(
             limit: configuration.maximumEvolutionInFlight(maxRequests: maxRequests))
         let webhook = configuration.webhook.map { _ in
@@ -67,10 +69,27 @@ extension Application {
         }
         self.init(
             router: Self.router(
-                whatsApp: dependencies, webhook: webhook, metrics: metrics,
+                whatsApp: dependencies, tickets: PostgresEventTicketStore(pool: pool), webhook: webhook,
+                metrics: metrics,
                 checkDatabase: { () throws(PostgresError) in
                     try pool.query("SELECT 1 FROM schema_migrations LIMIT 1", retryOnConnectionLoss: true)
                 }))
+    }
+
+    /// The event stream's publisher: to nchan's socket, reading rows on a PostgreSQL connection of its own, when
+    /// `NCHAN_PUBLISH_SOCKET` is set; otherwise (or when its thread cannot start, logged) none.
+    static func statePublisher(_ configuration: Configuration, logger: Logger) -> any TenantStatePublisher {
+        guard let socket = configuration.nchanPublishSocket else { return NoStatePublisher() }
+        let pool = PostgresPool(
+            connectionString: configuration.databaseURL, size: 1,
+            borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
+            sessionSettings: configuration.sessionSettings)
+        do {
+            return try NchanStatePublisher(socketPath: socket, pool: pool, logger: logger)
+        } catch {
+            logger.error("event publishing is off: its thread did not start", metadata: ["error": "\(error)"])
+            return NoStatePublisher()
+        }
     }
 
     private static func flowSettings(_ configuration: Configuration) -> FlowSettings {

@@ -73,9 +73,11 @@ public final class Application: HTTPResponder {
     /// The routes of the API around the WhatsApp `dependencies` and a readiness check.
     ///
     /// `POST /api/evolution/webhook[/{serverId}]` exists only with webhooks configured (`webhook`), `GET /api/metrics` only with a
-    /// registry to write (`metrics`); without, each is a 404 like any unknown path.
+    /// registry to write (`metrics`), the event stream's ticket and subscription routes only with a ticket store
+    /// (`tickets`); without, each is a 404 like any unknown path.
     static func router(
-        whatsApp dependencies: WhatsAppDependencies, webhook: EvolutionWebhookHandler? = nil,
+        whatsApp dependencies: WhatsAppDependencies, tickets: (any EventTicketStore)? = nil,
+        webhook: EvolutionWebhookHandler? = nil,
         metrics: MetricsHandler? = nil, checkDatabase: @escaping @Sendable () throws(PostgresError) -> Void
     ) -> Router<any RouteHandler> {
         var router = Router<any RouteHandler>()
@@ -87,6 +89,14 @@ public final class Application: HTTPResponder {
         router.add(.get, "/api/tenants/{tenantId}/whatsapp/status", StatusHandler(dependencies: dependencies))
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
+        if let tickets {
+            router.add(
+                .post, "/api/tenants/{tenantId}/whatsapp/events/ticket",
+                EventTicketHandler(authorizer: dependencies.authorizer, tickets: tickets))
+            router.add(
+                .get, "/api/tenants/{tenantId}/whatsapp/events",
+                EventsHandler(tickets: tickets, publisher: dependencies.publisher))
+        }
         if let webhook {
             router.add(.post, "/api/evolution/webhook", webhook, bodyLimit: webhookBodyLimit)
             router.add(.post, "/api/evolution/webhook/{serverId}", webhook, bodyLimit: webhookBodyLimit)

@@ -56,9 +56,12 @@ struct ReconcileCommand: ParsableCommand {
             dryRun: dryRun, staleAfter: ReconcileOptions.duration(staleAfter) ?? .seconds(86_400),
             deleteUnknownTenants: deleteUnknownTenants)
         let report: ReconcileReport
+        let publisher = ReconcilePublisher(configuration: configuration, logger: logger)
+        defer { publisher.finish() }
         do {
             report = try Reconciler(
-                configuration: configuration, pool: pool, logger: logger, only: server.flatMap(EvolutionServerID.init)
+                configuration: configuration, pool: pool, logger: logger, only: server.flatMap(EvolutionServerID.init),
+                publisher: publisher
             ).run(options)
         } catch {
             logger.error("reconcile could not run", metadata: ["error": .string("\(error)")])

@@ -59,3 +59,19 @@ struct HTTPRequestParsingTests {
         #expect(HTTPRequest(fastCGIParameters: [("REQUEST_METHOD", "POST")]).path == "/")
     }
 }
+
+/// nginx's marker of nchan's subrequests is a parameter no client header can produce.
+@Suite("Subrequest marker from FastCGI parameters")
+struct SubrequestMarkerTests {
+    @Test func eventsSubrequestIsReadFromItsOwnParameterOnly() {
+        let marked = HTTPRequest(fastCGIParameters: [
+            ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/e"), ("EVENTS_SUBREQUEST", "authorize"),
+        ])
+        #expect(marked.subrequest == "authorize")
+        let forged = HTTPRequest(fastCGIParameters: [
+            ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/e"), ("HTTP_EVENTS_SUBREQUEST", "authorize"),
+        ])
+        #expect(forged.subrequest == nil)
+        #expect(forged.headers["events-subrequest"] == "authorize")
+    }
+}

@@ -60,6 +60,9 @@ public struct Configuration: Sendable {
     /// `STATUS_MAX_AGE_MS`: status answers from the recorded state while it is younger than this; 0 always asks
     /// Evolution. Default 5000 with webhooks (pushes keep the row current), 0 without (today's polling).
     public var statusMaxAgeMilliseconds = 0
+    /// `NCHAN_PUBLISH_SOCKET`: the unix socket of nchan's publisher location (docs/events.md), where every change of
+    /// a tenant's state is published for the event stream; nil: nothing is published.
+    public var nchanPublishSocket: String?
 
     /// A configuration from its parts.
     public init(
@@ -113,7 +116,19 @@ public struct Configuration: Sendable {
         configuration.webhook = try WebhookSettings.load(from: environment)
         configuration.statusMaxAgeMilliseconds = try integer(
             "STATUS_MAX_AGE_MS", in: environment, default: configuration.webhook == nil ? 0 : 5000, 0...600_000)
+        configuration.nchanPublishSocket = try publishSocket(from: environment["NCHAN_PUBLISH_SOCKET"])
         return configuration
+    }
+
+    /// `NCHAN_PUBLISH_SOCKET`: nil when unset or empty; an absolute path of at most 107 bytes (a unix socket
+    /// address's limit) otherwise.
+    private static func publishSocket(from value: String?) throws(ConfigurationError) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.hasPrefix("/"), value.utf8.count <= 107, !value.utf8.contains(where: { $0 < 0x20 }) else {
+            throw ConfigurationError(
+                variable: "NCHAN_PUBLISH_SOCKET", problem: "must be an absolute path of at most 107 bytes")
+        }
+        return value
     }
 
     /// The whole number in `variable`, or `fallback` when it is unset or empty; anything else outside `range` is

@@ -14,6 +14,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case missingToken = "missing_token"
     case invalidToken = "invalid_token"
     case tokenExpired = "token_expired"
+    /// The event stream was asked for without a `ticket` (docs/events.md).
+    case missingTicket = "missing_ticket"
+    /// The event stream's `ticket` is unknown, malformed or expired.
+    case invalidTicket = "invalid_ticket"
     case tenantForbidden = "tenant_forbidden"
     /// nginx's own answer to an address that may not read `/api/metrics`, never the app's.
     case forbidden = "forbidden"
@@ -21,6 +25,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case instanceNotFound = "instance_not_found"
     case notFound = "not_found"
     case methodNotAllowed = "method_not_allowed"
+    /// The event stream was asked for with an `Accept` that excludes `text/event-stream`.
+    case notAcceptable = "not_acceptable"
     case alreadyConnected = "already_connected"
     case operationInProgress = "operation_in_progress"
     case payloadTooLarge = "payload_too_large"
@@ -35,6 +41,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case capacityExhausted = "capacity_exhausted"
     /// Admission refused: the Evolution server already has as many calls in flight from this process as allowed.
     case overloaded = "overloaded"
+    /// The event stream is not served here (nginx without its nchan include): poll `GET status` instead.
+    case eventsUnavailable = "events_unavailable"
     /// nginx's own answer when the responder cannot be reached (502/503 from nginx), never the app's.
     case responderUnavailable = "responder_unavailable"
     /// nginx's own answer when the responder did not answer within `fastcgi_read_timeout`.
@@ -51,16 +59,18 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPStatus {
         switch self {
         case .invalidTenantID, .invalidBody, .invalidNumber, .badRequest: .badRequest
-        case .missingToken, .invalidToken, .tokenExpired: .unauthorized
+        case .missingToken, .invalidToken, .tokenExpired, .missingTicket, .invalidTicket: .unauthorized
         case .tenantForbidden, .forbidden: .forbidden
         case .tenantNotFound, .instanceNotFound, .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
+        case .notAcceptable: .notAcceptable
         case .alreadyConnected, .operationInProgress: .conflict
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .upstreamError, .upstreamBadResponse: .badGateway
-        case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable, .capacityExhausted, .overloaded:
+        case .upstreamUnavailable, .databaseUnavailable, .responderUnavailable, .capacityExhausted, .overloaded,
+            .eventsUnavailable:
             .serviceUnavailable
         case .upstreamTimeout, .responderTimeout: .gatewayTimeout
         case .notImplemented: .notImplemented
@@ -82,12 +92,15 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .missingToken: "Token de autenticação ausente."
         case .invalidToken: "Token de autenticação inválido."
         case .tokenExpired: "Token de autenticação expirado."
+        case .missingTicket: "Ticket de eventos ausente. Peça um em POST .../whatsapp/events/ticket."
+        case .invalidTicket: "Ticket de eventos inválido ou expirado. Peça um novo."
         case .tenantForbidden: "Você não tem permissão para gerenciar este tenant."
         case .forbidden: "Acesso negado."
         case .tenantNotFound: "Tenant não encontrado."
         case .instanceNotFound: "Nenhuma instância WhatsApp encontrada para este tenant."
         case .notFound: "Rota não encontrada."
         case .methodNotAllowed: "Método não permitido para esta rota."
+        case .notAcceptable: "Esta rota só responde text/event-stream."
         case .alreadyConnected: "O WhatsApp deste tenant já está conectado."
         case .operationInProgress: "Já existe uma operação em andamento para este tenant. Tente novamente em instantes."
         case .payloadTooLarge: "O corpo da requisição excede o tamanho permitido (16 KiB; 64 KiB para o webhook)."
@@ -101,6 +114,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .capacityExhausted:
             "Nenhum servidor WhatsApp tem capacidade para uma nova conexão no momento. Tente novamente mais tarde."
         case .overloaded: "O serviço está sobrecarregado no momento. Tente novamente em instantes."
+        case .eventsUnavailable: "Eventos ao vivo indisponíveis. Consulte o status periodicamente."
         case .responderUnavailable: "O serviço está temporariamente indisponível. Tente novamente em instantes."
         case .responderTimeout: "O serviço demorou demais para responder."
         case .notImplemented: "O servidor não suporta o que esta requisição pede."

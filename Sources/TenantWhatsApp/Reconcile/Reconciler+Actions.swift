@@ -102,7 +102,9 @@ extension Reconciler {
         -> Bool
     {
         do {
-            return try tenants.adopt(name, on: server, status: status, for: tenant)
+            let adopted = try tenants.adopt(name, on: server, status: status, for: tenant)
+            if adopted { publisher.publish(tenant, qrCode: nil) }
+            return adopted
         } catch {
             throw ReconcileFailure(message: error.description)
         }

@@ -32,6 +32,8 @@ public final class Reconciler {
     let repository: any TenantRepository
     let lock: any OperationLock
     let audit: any AuditRecorder
+    /// Where each change is announced to the event stream (docs/events.md).
+    var publisher: any TenantStatePublisher = NoStatePublisher()
     let requestID = "reconcile-" + RequestID.generate()
     let startedAt = ContinuousClock.now
     var actions: [ReconcileAction] = []
@@ -56,9 +58,11 @@ public final class Reconciler {
     }
 
     /// A reconciler of every server known to `configuration` (the registered ones in `pool`'s database, and
-    /// `EVOLUTION_API_URL` as `default` unless registered), or of the one named `only`.
+    /// `EVOLUTION_API_URL` as `default` unless registered), or of the one named `only`; each change it makes is
+    /// published to the event stream through `publisher`.
     public convenience init(
-        configuration: Configuration, pool: PostgresPool, logger: Logger, only: EvolutionServerID? = nil
+        configuration: Configuration, pool: PostgresPool, logger: Logger, only: EvolutionServerID? = nil,
+        publisher: ReconcilePublisher = .none
     ) throws(ReconcileError) {
         let resolved: [ResolvedEvolutionServer]
         do {
@@ -82,8 +86,11 @@ public final class Reconciler {
         }
         if let only, servers.isEmpty { throw .unknownServer(only.rawValue) }
         self.init(
-            servers: servers, tenants: ReconcileTenants(pool: pool), repository: PostgresTenantRepository(pool: pool),
+            servers: servers, tenants: ReconcileTenants(pool: pool),
+            repository: PublishingTenantRepository(
+                base: PostgresTenantRepository(pool: pool), publisher: publisher.statePublisher),
             lock: PostgresOperationLock(pool: pool), audit: PostgresAuditTrail(pool: pool, logger: logger))
+        self.publisher = publisher.statePublisher
     }
 
     /// When the next Evolution call must have its answer.

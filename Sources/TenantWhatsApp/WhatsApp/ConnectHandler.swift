@@ -28,6 +28,10 @@ struct ConnectHandler: RouteHandler {
             }
             flow.audit(
                 .connect, tenant: tenant, outcome: outcome.auditOutcome, instanceName: outcome.instanceName)
+            // The QR code handed out is the event stream's news too (a reused instance's row may not have changed).
+            if !outcome.isPending, let qrCode = outcome.qrCode?.pngDataURL {
+                dependencies.publisher.publish(tenant, qrCode: qrCode)
+            }
             return WhatsAppResponses.connected(outcome, tenant: tenant)
         } catch {
             let outcome =

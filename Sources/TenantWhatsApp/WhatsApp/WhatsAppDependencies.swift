@@ -18,6 +18,8 @@ struct WhatsAppDependencies: Sendable {
     /// At most `EVOLUTION_MAX_IN_FLIGHT` Evolution-bound requests in this process, below `--max-requests`: the rest
     /// of the workers are always free for health, readiness and answers from PostgreSQL.
     var evolutionAdmission = Bulkhead(limit: .max)
+    /// Where committed state changes are announced to the event stream (docs/events.md).
+    var publisher: any TenantStatePublisher = NoStatePublisher()
     /// Concurrent status checks of one tenant share one upstream call.
     let statusChecks: SingleFlight<TenantID, Result<StatusCheck, APIError>>
     /// Time limits.

@@ -58,26 +58,34 @@ enum WhatsAppResponses {
     static func status(
         _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String
     ) -> HTTPResponse {
-        .json(
-            .ok,
-            [
-                "connected": .bool(state == .open), "instanceName": .string(instanceName),
-                "status": .string(state.rawValue),
-                "data": [
-                    "tenantId": .string(tenant.rawValue), "instanceName": .string(instanceName),
-                    "lastCheck": .string(lastCheck),
-                ],
-            ])
+        .json(.ok, statusBody(state, instanceName: instanceName, tenant: tenant, lastCheck: lastCheck))
     }
 
     /// Status's answer for a tenant without an instance.
     static func notCreated(tenant: TenantID, lastCheck: String) -> HTTPResponse {
-        .json(
-            .ok,
-            [
-                "connected": false, "instanceName": nil, "status": "not_created",
-                "data": ["tenantId": .string(tenant.rawValue), "instanceName": nil, "lastCheck": .string(lastCheck)],
-            ])
+        .json(.ok, notCreatedBody(tenant: tenant, lastCheck: lastCheck))
+    }
+
+    /// The body of ``status(_:instanceName:tenant:lastCheck:)``; the event stream's messages start from it too.
+    static func statusBody(
+        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String
+    ) -> JSONValue {
+        [
+            "connected": .bool(state == .open), "instanceName": .string(instanceName),
+            "status": .string(state.rawValue),
+            "data": [
+                "tenantId": .string(tenant.rawValue), "instanceName": .string(instanceName),
+                "lastCheck": .string(lastCheck),
+            ],
+        ]
+    }
+
+    /// The body of ``notCreated(tenant:lastCheck:)``.
+    static func notCreatedBody(tenant: TenantID, lastCheck: String) -> JSONValue {
+        [
+            "connected": false, "instanceName": nil, "status": "not_created",
+            "data": ["tenantId": .string(tenant.rawValue), "instanceName": nil, "lastCheck": .string(lastCheck)],
+        ]
     }
 
     /// Disconnect's answer.

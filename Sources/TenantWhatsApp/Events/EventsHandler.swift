@@ -1,0 +1,87 @@
+import HTTPServer
+import Postgres
+import Secrets
+
+/// `GET /api/tenants/{tenantId}/whatsapp/events?ticket=…`: the tenant's live state as Server-Sent Events
+/// (docs/events.md).
+///
+/// nginx's nchan module holds the stream; the responder only decides. nchan asks it twice, through internal
+/// locations that set `EVENTS_SUBREQUEST` (a client cannot):
+/// - `authorize`, before subscribing: 204 lets the subscription through; a refusal's status and envelope reach the
+///   client as they are. In this order: 401 `missing_ticket`, 400 `invalid_tenant_id`, 401 `invalid_ticket`
+///   (unknown, malformed or expired), 403 `tenant_forbidden` (another tenant's ticket), 406 `not_acceptable`.
+/// - `subscribed`, once the subscriber is on the channel: the tenant's current state is published, so it is the first
+///   message every new subscriber gets.
+///
+/// The route reached any other way (nginx without the events include) makes the same checks, then answers 503
+/// `events_unavailable`: the page polls `GET status` instead.
+struct EventsHandler: RouteHandler {
+    let tickets: any EventTicketStore
+    let publisher: any TenantStatePublisher
+
+    /// `EVENTS_SUBREQUEST`'s values (nginx/tenant-whatsapp.events.locations.conf).
+    enum Subrequest {
+        static let authorize = "authorize"
+        static let subscribed = "subscribed"
+    }
+
+    func handle(
+        _ request: HTTPRequest, parameters: [String: String], context: RequestContext
+    ) throws(APIError) -> HTTPResponse {
+        if request.subrequest == Subrequest.subscribed {
+            guard let tenant = parameters["tenantId"].flatMap(TenantID.init) else { throw APIError(.invalidTenantID) }
+            context.logMetadata["tenantId"] = .string(tenant.rawValue)
+            publisher.publish(tenant, qrCode: nil)
+            return HTTPResponse(status: .noContent)
+        }
+        guard let ticket = Self.ticket(in: request.query) else { throw APIError(.missingTicket) }
+        guard let tenant = parameters["tenantId"].flatMap(TenantID.init) else { throw APIError(.invalidTenantID) }
+        context.logMetadata["tenantId"] = .string(tenant.rawValue)
+        guard let digest = OpaqueToken.digest(of: ticket) else { throw APIError(.invalidTicket) }
+        let found = try context.database("findTicket") { () throws(PostgresError) in
+            try tickets.find(digest: digest)
+        }
+        guard let found, found.isLive else { throw APIError(.invalidTicket) }
+        guard found.tenant == tenant.rawValue else { throw APIError(.tenantForbidden) }
+        guard Self.acceptsEventStream(request.headers.values(for: "accept")) else { throw APIError(.notAcceptable) }
+        guard request.subrequest == Subrequest.authorize else { throw APIError(.eventsUnavailable) }
+        return HTTPResponse(status: .noContent)
+    }
+
+    /// The `ticket` parameter of a raw query string, or nil when it is absent or empty. Tickets are hex digits, so
+    /// the value is taken as it is: a percent-encoded one is malformed.
+    static func ticket(in query: String?) -> String? {
+        guard let query else { return nil }
+        for item in query.split(separator: "&", omittingEmptySubsequences: true) where item.hasPrefix("ticket=") {
+            let value = item.dropFirst("ticket=".count)
+            return value.isEmpty ? nil : String(value)
+        }
+        return nil
+    }
+
+    /// Whether `Accept` allows `text/event-stream`: absent, or a range `text/event-stream`, `text/*` or `*/*` with a
+    /// weight above zero (RFC 9110, 12.5.1).
+    static func acceptsEventStream(_ fields: [String]) -> Bool {
+        guard !fields.isEmpty else { return true }
+        for field in fields {
+            for range in field.split(separator: ",") {
+                let parts = range.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
+                guard let type = parts.first, ["text/event-stream", "text/*", "*/*"].contains(type) else { continue }
+                let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
+                if (weight ?? 1) > 0 { return true }
+            }
+        }
+        return false
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    fileprivate func trimmingSpaces() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return self[first...last]
+    }
+}

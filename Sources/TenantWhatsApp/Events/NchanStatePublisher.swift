@@ -1,0 +1,154 @@
+import HTTPClient
+import Logging
+import Postgres
+import Runtime
+
+/// Publishes tenants' states to nchan's publisher location over a unix socket (`NCHAN_PUBLISH_SOCKET`;
+/// nginx/tenant-whatsapp.events.http.conf), from one thread of its own.
+///
+/// ``publish(_:qrCode:)`` only queues the tenant (once: a tenant queued again before it was sent is sent once, with
+/// its state as it is then), so a request never waits for nginx. The thread reads each queued tenant's row on a
+/// PostgreSQL connection of its own (never one of the request pool) and POSTs the message with a 50 ms deadline. A
+/// failure is counted (`tenant_whatsapp_events_published_total{outcome="failed"}`) and logged once per burst: the
+/// first failure, then one line when publishing works again. At most ``capacity`` tenants wait; beyond that a
+/// publish is dropped and counted (the next change of that tenant publishes its state again).
+final class NchanStatePublisher: TenantStatePublisher {
+    /// The most tenants waiting to be published.
+    static let capacity = 10_000
+    /// The deadline of one POST to nchan.
+    static let timeoutMilliseconds = 50
+    /// Tenants taken from the queue at a time.
+    static let batchSize = 64
+
+    private struct Queue {
+        var order: [TenantID] = []
+        var qrCodes: [TenantID: String] = [:]
+        var queued: Set<TenantID> = []
+        /// A batch is being sent (``flush(within:)`` waits for it too).
+        var sending = false
+        var stopping = false
+    }
+
+    private let queue = ConditionLock(Queue())
+    private let socketPath: String
+    private let pool: PostgresPool
+    private let logger: Logger
+
+    /// A publisher to the nchan socket at `socketPath`, reading rows through `pool` (give it a pool of its own, size
+    /// 1); its thread starts at once.
+    init(socketPath: String, pool: PostgresPool, logger: Logger) throws(ThreadStartError) {
+        self.socketPath = socketPath
+        self.pool = pool
+        self.logger = logger
+        try Threads.detach { [self] in run() }
+    }
+
+    func publish(_ tenant: TenantID, qrCode: String?) {
+        let accepted = queue.withLockNotifying { queue in
+            guard !queue.stopping else { return false }
+            if let qrCode { queue.qrCodes[tenant] = qrCode }
+            guard !queue.queued.contains(tenant) else { return true }
+            guard queue.order.count < Self.capacity else { return false }
+            queue.queued.insert(tenant)
+            queue.order.append(tenant)
+            return true
+        }
+        if !accepted { EventsMetrics.recordPublish(.dropped) }
+    }
+
+    /// Waits until every queued tenant was sent, up to `timeout`; false when some were still waiting. For commands
+    /// that end right after their changes (`reconcile`).
+    @discardableResult
+    func flush(within timeout: Duration) -> Bool {
+        queue.wait(until: .now + timeout) { $0.order.isEmpty && !$0.sending ? true : nil } ?? false
+    }
+
+    /// Stops taking tenants; the thread ends once the queue is empty.
+    func stop() {
+        queue.withLockNotifying { $0.stopping = true }
+    }
+
+    private func run() {
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(bodyLimit: 4096)
+        } catch {
+            logger.error("event publishing is off: no HTTP client", metadata: ["error": "\(error)"])
+            return
+        }
+        var failures = 0
+        while let batch = nextBatch() {
+            for (tenant, qrCode) in batch {
+                switch send(tenant, qrCode: qrCode, with: client) {
+                case .success:
+                    EventsMetrics.recordPublish(.published)
+                    if failures > 0 {
+                        logger.info("event publishing works again", metadata: ["failedBefore": "\(failures)"])
+                        failures = 0
+                    }
+                case .failure(let reason):
+                    EventsMetrics.recordPublish(.failed)
+                    if failures == 0 {
+                        logger.warning(
+                            "event publishing failed; further failures are counted, not logged, until it works again",
+                            metadata: ["reason": "\(reason)", "tenantId": "\(tenant.rawValue)"])
+                    }
+                    failures += 1
+                }
+            }
+            queue.withLockNotifying { $0.sending = false }
+        }
+    }
+
+    /// Up to ``batchSize`` queued tenants with their QR codes, waiting for one; nil once stopped and empty.
+    private func nextBatch() -> [(TenantID, String?)]? {
+        queue.wait(until: nil) { queue -> [(TenantID, String?)]?? in
+            if queue.order.isEmpty { return queue.stopping ? .some(nil) : nil }
+            let taken = queue.order.prefix(Self.batchSize)
+            queue.order.removeFirst(taken.count)
+            queue.sending = true
+            return .some(
+                taken.map { tenant in
+                    queue.queued.remove(tenant)
+                    return (tenant, queue.qrCodes.removeValue(forKey: tenant))
+                })
+        } ?? nil
+    }
+
+    private enum SendFailure: Error, CustomStringConvertible {
+        case database(PostgresError)
+        case nchan(HTTPClientError)
+        case refused(status: Int)
+
+        var description: String {
+            switch self {
+            case .database(let error): "reading the state: \(error)"
+            case .nchan(let error): "posting to nchan: \(error)"
+            case .refused(let status): "nchan answered \(status)"
+            }
+        }
+    }
+
+    private func send(_ tenant: TenantID, qrCode: String?, with client: HTTPClient) -> Result<Void, SendFailure> {
+        let message: TenantStateMessage?
+        do {
+            message = try TenantStateMessage.read(tenant, qrCode: qrCode, from: pool)
+        } catch {
+            return .failure(.database(error))
+        }
+        // A tenant deleted meanwhile has nothing to show.
+        guard let message else { return .success(()) }
+        let request = HTTPClientRequest(
+            method: .post, url: "http://localhost/tenants/\(tenant.rawValue)",
+            headers: [("Content-Type", "application/json")], body: message.body.serialized(),
+            timeoutMilliseconds: Self.timeoutMilliseconds, unixSocketPath: socketPath)
+        do {
+            let response = try client.send(request)
+            // nchan: 201 with subscribers waiting, 202 without.
+            guard (200..<300).contains(response.status) else { return .failure(.refused(status: response.status)) }
+            return .success(())
+        } catch {
+            return .failure(.nchan(error))
+        }
+    }
+}

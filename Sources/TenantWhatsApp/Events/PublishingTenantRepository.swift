@@ -1,0 +1,71 @@
+import Postgres
+
+/// A ``TenantRepository`` that queues a publish of the tenant's state after every write that changed what the event
+/// stream shows (docs/events.md). Each write is one statement, committed when it returns, so nothing is announced
+/// before it is durable, and a write that changed nothing announces nothing.
+struct PublishingTenantRepository: TenantRepository {
+    let base: any TenantRepository
+    let publisher: any TenantStatePublisher
+
+    func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
+        try base.find(tenant)
+    }
+
+    func place(_ tenant: TenantID) throws(PostgresError) -> EvolutionServerID? {
+        try base.place(tenant)
+    }
+
+    func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(PostgresError) -> Bool {
+        try base.releasePlacement(of: tenant, on: server)
+    }
+
+    func attachInstance(
+        _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
+    ) throws(PostgresError) -> String {
+        let createdAt = try base.attachInstance(name, on: server, status: status, to: tenant)
+        publisher.publish(tenant, qrCode: nil)
+        return createdAt
+    }
+
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
+    ) throws(PostgresError) -> RecordedState? {
+        let recorded = try base.recordState(
+            status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
+        if let recorded, recorded.previous != status { publisher.publish(tenant, qrCode: nil) }
+        return recorded
+    }
+
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+    ) throws(PostgresError) -> Bool {
+        let detached = try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server)
+        if detached { publisher.publish(tenant, qrCode: nil) }
+        return detached
+    }
+
+    func recordPushedState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        clearQRCode: Bool, changeAudit: AuditEntry
+    ) throws(PostgresError) -> RecordedState? {
+        let recorded = try base.recordPushedState(
+            status, of: name, for: tenant, eventTime: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
+        if let recorded, recorded.previous != status || clearQRCode { publisher.publish(tenant, qrCode: nil) }
+        return recorded
+    }
+
+    func storePushedQRCode(
+        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+    ) throws(PostgresError) -> Bool {
+        let stored = try base.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: eventTime)
+        if stored { publisher.publish(tenant, qrCode: nil) }
+        return stored
+    }
+
+    func pushedQRCode(
+        of name: String, for tenant: TenantID, maximumAge: Duration
+    ) throws(PostgresError) -> EvolutionQRCode? {
+        try base.pushedQRCode(of: name, for: tenant, maximumAge: maximumAge)
+    }
+}
