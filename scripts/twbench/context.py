@@ -56,6 +56,7 @@ class Options:
     only_webhooks: bool = False
     pool_compare: bool = False   # --pool-compare: the elastic pool against a fixed one
     only_servers: bool = False   # --only-servers: the servers rows alone (twbench/servers.py)
+    only_events: bool = False    # --only-events: the live events rows alone (twbench/events.py)
     keep: bool = False
     bin_dir: Path | None = None
     log_level: str = "info"

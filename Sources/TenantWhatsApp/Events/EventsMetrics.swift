@@ -9,7 +9,9 @@ enum EventsMetrics {
     enum Outcome: String, Sendable {
         /// nchan took the message.
         case published
-        /// Reading the state or posting it failed (nginx down, the socket missing, PostgreSQL unreachable).
+        /// A try failed and the tenant was queued again (a busy nginx missed the 50 ms deadline, say).
+        case retried
+        /// Every try failed (nginx down, the socket missing, PostgreSQL unreachable): given up.
         case failed
         /// The queue was full, or the process stopping: not sent.
         case dropped

@@ -7,10 +7,12 @@ import Runtime
 /// nginx/tenant-whatsapp.events.http.conf), from one thread of its own.
 ///
 /// ``publish(_:qrCode:)`` only queues the tenant (once: a tenant queued again before it was sent is sent once, with
-/// its state as it is then), so a request never waits for nginx. The thread reads each queued tenant's row on a
-/// PostgreSQL connection of its own (never one of the request pool) and POSTs the message with a 50 ms deadline. A
-/// failure is counted (`tenant_whatsapp_events_published_total{outcome="failed"}`) and logged once per burst: the
-/// first failure, then one line when publishing works again. At most ``capacity`` tenants wait; beyond that a
+/// its state as it is then), so a request never waits for nginx. The thread takes up to ``batchSize`` queued tenants
+/// at a time, reads their rows in one statement on a PostgreSQL connection of its own (never one of the request
+/// pool) and POSTs each message with a 50 ms deadline. A tenant whose publish failed is queued again, up to
+/// ``attempts`` tries in all (a busy nginx can miss one deadline; each try reads the row anew), then given up and
+/// counted (`tenant_whatsapp_events_published_total{outcome="failed"}`; each retry is `retried`). Failures are logged
+/// once per burst: the first one, then one line when publishing works again. At most ``capacity`` tenants wait; beyond that a
 /// publish is dropped and counted (the next change of that tenant publishes its state again).
 final class NchanStatePublisher: TenantStatePublisher {
     /// The most tenants waiting to be published.
@@ -19,11 +21,15 @@ final class NchanStatePublisher: TenantStatePublisher {
     static let timeoutMilliseconds = 50
     /// Tenants taken from the queue at a time.
     static let batchSize = 64
+    /// Tries of one publish before it is given up.
+    static let attempts = 3
 
     private struct Queue {
         var order: [TenantID] = []
         var qrCodes: [TenantID: String] = [:]
         var queued: Set<TenantID> = []
+        /// Failed tries of the tenants being retried.
+        var failedTries: [TenantID: Int] = [:]
         /// A batch is being sent (``flush(within:)`` waits for it too).
         var sending = false
         var stopping = false
@@ -56,6 +62,33 @@ final class NchanStatePublisher: TenantStatePublisher {
         if !accepted { EventsMetrics.recordPublish(.dropped) }
     }
 
+    /// Queues `tenant` again after a failed try (with its QR code), unless it had its last try: then false.
+    private func retry(_ tenant: TenantID, qrCode: String?) -> Bool {
+        queue.withLockNotifying { queue in
+            let tries = (queue.failedTries[tenant] ?? 0) + 1
+            guard tries < Self.attempts, !queue.stopping else {
+                queue.failedTries[tenant] = nil
+                return false
+            }
+            queue.failedTries[tenant] = tries
+            if let qrCode, queue.qrCodes[tenant] == nil { queue.qrCodes[tenant] = qrCode }
+            if queue.queued.insert(tenant).inserted { queue.order.append(tenant) }
+            return true
+        }
+    }
+
+    /// Forgets the failed tries of a tenant just published.
+    private func succeeded(_ tenant: TenantID) {
+        queue.withLock { queue in
+            if !queue.failedTries.isEmpty { queue.failedTries[tenant] = nil }
+        }
+    }
+
+    /// Counts a failed try of `tenant`: a retry, or the publish given up.
+    private func failed(_ tenant: TenantID, qrCode: String?) {
+        EventsMetrics.recordPublish(retry(tenant, qrCode: qrCode) ? .retried : .failed)
+    }
+
     /// Waits until every queued tenant was sent, up to `timeout`; false when some were still waiting. For commands
     /// that end right after their changes (`reconcile`).
     @discardableResult
@@ -78,26 +111,45 @@ final class NchanStatePublisher: TenantStatePublisher {
         }
         var failures = 0
         while let batch = nextBatch() {
+            let qrCodes = Dictionary(batch.compactMap { tenant, qrCode in qrCode.map { (tenant, $0) } }) { $1 }
+            let messages: [TenantID: TenantStateMessage]
+            do {
+                messages = try TenantStateMessage.read(batch.map(\.0), qrCodes: qrCodes, from: pool)
+            } catch {
+                for (tenant, qrCode) in batch { failed(tenant, qrCode: qrCode) }
+                failures = logFailure(SendFailure.database(error), tenant: batch[0].0, failuresBefore: failures)
+                failures += batch.count - 1
+                queue.withLockNotifying { $0.sending = false }
+                continue
+            }
+            // A tenant deleted meanwhile has nothing to show.
             for (tenant, qrCode) in batch {
-                switch send(tenant, qrCode: qrCode, with: client) {
+                guard let message = messages[tenant] else { continue }
+                switch send(message, of: tenant, with: client) {
                 case .success:
                     EventsMetrics.recordPublish(.published)
+                    succeeded(tenant)
                     if failures > 0 {
                         logger.info("event publishing works again", metadata: ["failedBefore": "\(failures)"])
                         failures = 0
                     }
                 case .failure(let reason):
-                    EventsMetrics.recordPublish(.failed)
-                    if failures == 0 {
-                        logger.warning(
-                            "event publishing failed; further failures are counted, not logged, until it works again",
-                            metadata: ["reason": "\(reason)", "tenantId": "\(tenant.rawValue)"])
-                    }
-                    failures += 1
+                    failed(tenant, qrCode: qrCode)
+                    failures = logFailure(reason, tenant: tenant, failuresBefore: failures)
                 }
             }
             queue.withLockNotifying { $0.sending = false }
         }
+    }
+
+    /// Logs the first failure of a burst; returns the failures counted so far, this one included.
+    private func logFailure(_ reason: SendFailure, tenant: TenantID, failuresBefore: Int) -> Int {
+        if failuresBefore == 0 {
+            logger.warning(
+                "event publishing failed; further failures are counted, not logged, until it works again",
+                metadata: ["reason": "\(reason)", "tenantId": "\(tenant.rawValue)"])
+        }
+        return failuresBefore + 1
     }
 
     /// Up to ``batchSize`` queued tenants with their QR codes, waiting for one; nil once stopped and empty.
@@ -129,15 +181,9 @@ final class NchanStatePublisher: TenantStatePublisher {
         }
     }
 
-    private func send(_ tenant: TenantID, qrCode: String?, with client: HTTPClient) -> Result<Void, SendFailure> {
-        let message: TenantStateMessage?
-        do {
-            message = try TenantStateMessage.read(tenant, qrCode: qrCode, from: pool)
-        } catch {
-            return .failure(.database(error))
-        }
-        // A tenant deleted meanwhile has nothing to show.
-        guard let message else { return .success(()) }
+    private func send(
+        _ message: TenantStateMessage, of tenant: TenantID, with client: HTTPClient
+    ) -> Result<Void, SendFailure> {
         let request = HTTPClientRequest(
             method: .post, url: "http://localhost/tenants/\(tenant.rawValue)",
             headers: [("Content-Type", "application/json")], body: message.body.serialized(),

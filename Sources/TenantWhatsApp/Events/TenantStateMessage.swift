@@ -11,33 +11,40 @@ struct TenantStateMessage: Sendable, Equatable {
     /// How long a pushed QR code is shown: as long as connect would hand it out.
     static let qrCodeMaximumAge = FlowSettings.pushedQRMaximumAge
 
-    /// Reads the tenant's row in one statement; nil when the tenant does not exist. `qrCode`, a QR code connect just
-    /// handed out, is shown when no newer pushed one is stored and the instance is not open.
+    /// Reads the rows of `tenants` in one statement: the message of each tenant that exists. `qrCodes`, QR codes
+    /// connect just handed out, are shown when no newer pushed one is stored and the instance is not open.
     static func read(
-        _ tenant: TenantID, qrCode: String?, from pool: PostgresPool
-    ) throws(PostgresError) -> TenantStateMessage? {
+        _ tenants: [TenantID], qrCodes: [TenantID: String], from pool: PostgresPool
+    ) throws(PostgresError) -> [TenantID: TenantStateMessage] {
+        // Tenant ids are [A-Za-z0-9_-]: a comma never occurs in one.
         let rows = try pool.query(
             """
-            SELECT whatsapp_instance_name, whatsapp_status, whatsapp_state_version,
+            SELECT id, whatsapp_instance_name, whatsapp_status, whatsapp_state_version,
                 \(SQLTime.iso("coalesce(whatsapp_checked_at, now())")) AS last_check,
                 CASE WHEN whatsapp_status IS DISTINCT FROM 'open'
                     AND whatsapp_qr_received_at > now() - $2::bigint * interval '1 millisecond'
                     THEN whatsapp_qr_code END AS pushed_qr_code
-            FROM tenants WHERE id = $1::text
+            FROM tenants WHERE id = ANY (string_to_array($1::text, ','))
             """,
-            [tenant.rawValue, String(Int(qrCodeMaximumAge / .milliseconds(1)))], retryOnConnectionLoss: true)
-        guard let row = rows.first, let lastCheck = row["last_check"] else { return nil }
-        let version = row["whatsapp_state_version"].flatMap { Int($0) } ?? 0
-        let state = row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:))
-        guard let name = row["whatsapp_instance_name"], let state else {
-            return TenantStateMessage(
-                status: WhatsAppResponses.notCreatedBody(tenant: tenant, lastCheck: lastCheck), qrCode: nil,
-                version: version)
+            [tenants.map(\.rawValue).joined(separator: ","), String(Int(qrCodeMaximumAge / .milliseconds(1)))],
+            retryOnConnectionLoss: true)
+        var messages: [TenantID: TenantStateMessage] = [:]
+        for row in rows {
+            guard let tenant = row["id"].flatMap(TenantID.init), let lastCheck = row["last_check"] else { continue }
+            let version = row["whatsapp_state_version"].flatMap { Int($0) } ?? 0
+            let state = row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:))
+            guard let name = row["whatsapp_instance_name"], let state else {
+                messages[tenant] = TenantStateMessage(
+                    status: WhatsAppResponses.notCreatedBody(tenant: tenant, lastCheck: lastCheck), qrCode: nil,
+                    version: version)
+                continue
+            }
+            let shownQRCode = state == .open ? nil : (row["pushed_qr_code"] ?? qrCodes[tenant])
+            messages[tenant] = TenantStateMessage(
+                status: WhatsAppResponses.statusBody(state, instanceName: name, tenant: tenant, lastCheck: lastCheck),
+                qrCode: shownQRCode, version: version)
         }
-        let shownQRCode = state == .open ? nil : (row["pushed_qr_code"] ?? qrCode)
-        return TenantStateMessage(
-            status: WhatsAppResponses.statusBody(state, instanceName: name, tenant: tenant, lastCheck: lastCheck),
-            qrCode: shownQRCode, version: version)
+        return messages
     }
 
     /// The message for a status body.

@@ -54,7 +54,7 @@ final class TestWhatsAppStack: @unchecked Sendable {
     /// one: a database prepared before the responders start (Evolution servers registered, an older schema).
     static func start(
         sim: TestEvolutionSim, label: String, responderCount: Int = 1, threads: Int = 4, maxRequests: Int? = nil,
-        webhooks: Bool = false, environment: [String: String] = [:],
+        webhooks: Bool = false, events: Bool = false, environment: [String: String] = [:],
         nginxEnvironment extraNginx: [String: String] = [:],
         database: String? = nil
     ) throws -> TestWhatsAppStack {
@@ -73,6 +73,13 @@ final class TestWhatsAppStack: @unchecked Sendable {
             responderEnvironment["EVOLUTION_WEBHOOK_URL"] = "http://127.0.0.1:\(nginxPort)/api/evolution/webhook"
             responderEnvironment["EVOLUTION_WEBHOOK_SECRET"] = webhookSecret
         }
+        // With events, nginx's nchan publisher socket (rendered into the scratch folder) is where responders publish.
+        var nginxEnvironment = Self.nginxEnvironment
+        if events {
+            let publishSocket = directory.appendingPathComponent("nchan-publish.sock").path
+            responderEnvironment["NCHAN_PUBLISH_SOCKET"] = publishSocket
+            nginxEnvironment["TW_NGINX_PUBLISH_SOCKET"] = publishSocket
+        }
         responderEnvironment.merge(environment) { $1 }
         var responders: [TestResponder] = []
         do {
@@ -84,7 +91,7 @@ final class TestWhatsAppStack: @unchecked Sendable {
             }
             let nginx = try TestNginx.start(
                 in: directory, socketPaths: responders.map(\.socketPath),
-                environment: Self.nginxEnvironment.merging(extraNginx) { $1 }, port: nginxPort)
+                environment: nginxEnvironment.merging(extraNginx) { $1 }, port: nginxPort)
             return TestWhatsAppStack(
                 sim: sim, directory: directory, databaseURL: databaseURL, databaseName: databaseName,
                 responderEnvironment: responderEnvironment, responders: responders, nginx: nginx)
@@ -158,6 +165,32 @@ final class TestWhatsAppStack: @unchecked Sendable {
         try nginx.send(
             "DELETE", "/api/tenants/\(tenant)/whatsapp/disconnect",
             headers: [("Authorization", "Bearer \(token ?? Self.token(for: tenant))")])
+    }
+
+    /// `POST /api/tenants/{tenant}/whatsapp/events/ticket`.
+    func eventsTicketResponse(tenant: String, token: String? = nil) throws -> TestHTTPResponse {
+        try nginx.send(
+            "POST", "/api/tenants/\(tenant)/whatsapp/events/ticket",
+            headers: [("Authorization", "Bearer \(token ?? Self.token(for: tenant))")])
+    }
+
+    /// A new events ticket of `tenant`; throws unless it was issued (201).
+    func eventsTicket(tenant: String) throws -> String {
+        let response = try eventsTicketResponse(tenant: tenant)
+        guard response.status == 201, let ticket = try response.jsonObject()["ticket"] as? String else {
+            throw TestFailure("no ticket for \(tenant): \(response.status) \(response.text)")
+        }
+        return ticket
+    }
+
+    /// `GET /api/tenants/{tenant}/whatsapp/events?ticket=…` as an EventSource opens it (no ticket: without the query).
+    func subscribe(
+        tenant: String, ticket: String?, accept: String? = "text/event-stream", lastEventID: String? = nil,
+        from sourceAddress: String? = nil
+    ) throws -> TestEventStream {
+        try TestEventStream(
+            port: nginx.port, path: "/api/tenants/\(tenant)/whatsapp/events" + (ticket.map { "?ticket=\($0)" } ?? ""),
+            accept: accept, lastEventID: lastEventID, from: sourceAddress)
     }
 
     /// Sends one of the three routes by name (`connect`, `status`, `disconnect`).
