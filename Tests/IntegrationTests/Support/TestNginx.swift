@@ -5,11 +5,14 @@ import Foundation
 final class TestNginx: @unchecked Sendable {
     let port: Int
     let directory: URL
+    /// The rendered nginx.conf.
+    let configuration: String
     private let process: Process
 
-    private init(port: Int, directory: URL, process: Process) {
+    private init(port: Int, directory: URL, configuration: String, process: Process) {
         self.port = port
         self.directory = directory
+        self.configuration = configuration
         self.process = process
     }
 
@@ -52,7 +55,7 @@ final class TestNginx: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let nginx = TestNginx(port: port, directory: directory, process: process)
+        let nginx = TestNginx(port: port, directory: directory, configuration: configuration, process: process)
         try Wait.until("nginx listens on 127.0.0.1:\(port)") {
             guard process.isRunning else {
                 throw TestFailure("nginx exited \(process.terminationStatus): \(nginx.errorLog())")
@@ -69,6 +72,15 @@ final class TestNginx: @unchecked Sendable {
     ) throws -> TestHTTPResponse {
         try TestHTTPClient.send(
             port: port, method: method, path: path, headers: headers, body: body, from: sourceAddress)
+    }
+
+    /// Has nginx reread its configuration (`nginx -s reload`): a test that edited a rendered include then waits for the
+    /// new behaviour, since the old workers finish their requests first.
+    func reload() throws {
+        try Subprocess.check([
+            "/usr/sbin/nginx", "-p", directory.path, "-c", configuration, "-e",
+            directory.appendingPathComponent("error.log").path, "-s", "reload",
+        ])
     }
 
     /// Stops nginx gracefully (SIGQUIT) and waits for it.
