@@ -90,12 +90,14 @@ public final class Application: HTTPResponder {
         router.add(
             .delete, "/api/tenants/{tenantId}/whatsapp/disconnect", DisconnectHandler(dependencies: dependencies))
         if let tickets {
+            // Live only when a change reaches the stream by itself: Evolution pushes it, and it is published.
+            let isLive = dependencies.settings.webhooks && dependencies.publisher.isPublishing
             router.add(
                 .post, "/api/tenants/{tenantId}/whatsapp/events/ticket",
-                EventTicketHandler(authorizer: dependencies.authorizer, tickets: tickets))
+                EventTicketHandler(authorizer: dependencies.authorizer, tickets: tickets, isLive: isLive))
             router.add(
                 .get, "/api/tenants/{tenantId}/whatsapp/events",
-                EventsHandler(tickets: tickets, publisher: dependencies.publisher))
+                EventsHandler(tickets: tickets, publisher: dependencies.publisher, isLive: isLive))
         }
         if let webhook {
             router.add(.post, "/api/evolution/webhook", webhook, bodyLimit: webhookBodyLimit)

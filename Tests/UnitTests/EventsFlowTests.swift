@@ -16,7 +16,9 @@ struct EventsFlowTests {
     private let application: Application
 
     init() throws {
-        kit = try FlowTestKit()
+        var settings = FlowSettings(qrWait: .seconds(2), upstreamTimeout: .seconds(1))
+        settings.webhooks = true
+        kit = try FlowTestKit(settings: settings)
         var dependencies = kit.dependencies
         dependencies.publisher = publisher
         application = Application(
@@ -111,6 +113,38 @@ struct EventsFlowTests {
         let answer = subscribe(query: "ticket=\(try ticket(of: "t1"))", subrequest: nil)
         #expect(answer.status == 503)
         #expect(answer.body == RouteAnswer.envelope(.eventsUnavailable))
+    }
+
+    @Test func withoutWebhooksOrAPublisherEverySubscriptionIsEventsUnavailable() throws {
+        let ticket = try ticket(of: "t1")
+        for (webhooks, publishing) in [(false, true), (true, false)] {
+            var dependencies = kit.dependencies
+            var settings = dependencies.settings
+            settings.webhooks = webhooks
+            dependencies = WhatsAppDependencies(
+                authorizer: dependencies.authorizer, tenants: dependencies.tenants, lock: dependencies.lock,
+                servers: dependencies.servers, audit: dependencies.audit, tenantLimiter: dependencies.tenantLimiter,
+                statusChecks: dependencies.statusChecks, settings: settings, clock: dependencies.clock,
+                logger: dependencies.logger)
+            dependencies.publisher = publishing ? publisher : NoStatePublisher()
+            let router = Application.router(whatsApp: dependencies, tickets: tickets, checkDatabase: {})
+            let answer = RouteAnswer(
+                Application(router: router).respond(
+                    to: HTTPRequest(
+                        method: .get, path: "/api/tenants/t1/whatsapp/events", query: "ticket=\(ticket)",
+                        requestID: FlowTestKit.requestID, subrequest: "authorize"),
+                    context: RequestContext(requestID: FlowTestKit.requestID, startedAt: kit.startedAt)))
+            #expect(answer.status == 503 && answer.error == "events_unavailable", "webhooks \(webhooks)")
+            var headers = HTTPHeaders()
+            headers.add(name: "Authorization", value: "Bearer \(TestToken.make())")
+            let issued = RouteAnswer(
+                Application(router: router).respond(
+                    to: HTTPRequest(
+                        method: .post, path: "/api/tenants/t1/whatsapp/events/ticket", headers: headers,
+                        requestID: FlowTestKit.requestID),
+                    context: RequestContext(requestID: FlowTestKit.requestID, startedAt: kit.startedAt)))
+            #expect(issued.status == 503 && issued.error == "events_unavailable", "no ticket for a dead stream")
+        }
     }
 
     @Test func nchansSubscribedNoticePublishesTheTenantsCurrentState() {

@@ -1,20 +1,26 @@
-// The "Conectar WhatsApp" page: connect → QR code (or a pairing code for a phone number) → status polling →
-// "Conectado" → disconnect.
+// The "Conectar WhatsApp" page: connect → QR code (or a pairing code for a phone number) → the live state (Server-Sent
+// Events, or status polling where those are unavailable) → "Conectado" → disconnect.
 //
-// It only talks to the three routes of this origin (README, "The web page", lists the calls), with the user's own
-// bearer token. The token lives in memory only (see `session`): never in localStorage or sessionStorage, never in
+// It only talks to the tenant's routes of this origin (README, "The web page", lists the calls), with the user's own
+// bearer token; the event stream takes a short-lived ticket instead (docs/events.md). The token lives in memory only (see `session`): never in localStorage or sessionStorage, never in
 // the URL once read from `#token=`. Every text from the token or the API goes in with `textContent`, never as HTML.
 'use strict';
 
 (() => {
-  /** Status polling while a QR code is shown: the page must notice a scan within seconds. */
-  const QR_POLL_MS = 3000;
+  /** Status polling while a QR code is shown, when the event stream is unavailable (docs/events.md). */
+  const QR_POLL_MS = 5000;
   /** Status polling once connected: notices a connection that dropped (or was disconnected elsewhere). */
   const CONNECTED_POLL_MS = 10000;
   /** The longest wait between two polls after errors (the back-off doubles up to this). */
   const MAX_BACKOFF_MS = 30000;
   /** Evolution's QR codes live 45 s: ask connect for the current one a little before that. */
   const QR_REFRESH_MS = 40000;
+  /** The longest wait for the event stream's first message before falling back to polling. */
+  const FIRST_MESSAGE_MS = 10000;
+  /** A ticket opens streams for 60 s: a stream closed for good sooner than this was refused for another reason. */
+  const TICKET_FRESH_MS = 50000;
+  /** New tickets in a row for a stream that keeps closing, before falling back to polling. */
+  const MAX_REOPENS = 3;
   /** When a 202 or a 429 carries no usable Retry-After. */
   const DEFAULT_RETRY_AFTER_S = 3;
   /** How long to wait when another connect or disconnect of this tenant is running (409 operation_in_progress). */
@@ -89,6 +95,22 @@
   // The phone number of the pairing view, in memory while that view is shown (never stored, never in the URL).
   let pairingNumber = null;
   let pairingCodeShown = false;
+  // Whether "Desconectar" is under way: the stream's news of that very disconnect is not a dropped connection.
+  let disconnecting = false;
+
+  // The live state (docs/events.md): one EventSource while a view needs the state (QR code, pairing code, connected),
+  // opened with a ticket. `version` is the highest state version applied: a late message carries a lower one.
+  // `unavailable` (no first message within 10 s, the stream refused or failing): polling until the token changes.
+  const live = {
+    source: null,
+    opening: false,
+    ticketAt: 0,
+    firstMessageTimer: 0,
+    gotFirst: false,
+    reopens: 0,
+    version: -1,
+    unavailable: false,
+  };
 
   // --- Timers ------------------------------------------------------------------------------------------------
 
@@ -135,6 +157,7 @@
     cancelTimers();
     epoch += 1;
     view = name;
+    if (!needsState()) closeStream();
     pollFailures = 0;
     if (name !== 'pairing') pairingNumber = null;
     for (const [key, element] of Object.entries(ui.views)) {
@@ -199,7 +222,7 @@
     show('connected', { focus: focus ? 'heading' : null });
     ui.instanceName.textContent = instanceName || '';
     announce(instanceName ? `Conectado. Instância ${instanceName}.` : 'Conectado.');
-    schedule('poll', CONNECTED_POLL_MS, pollStatus);
+    watchState();
   }
 
   // --- The token -----------------------------------------------------------------------------------------------
@@ -246,6 +269,9 @@
       showError(`Token sem tenant: a claim "${tenantClaim}" está ausente.`);
       return;
     }
+    closeStream();
+    live.unavailable = false;
+    live.version = -1;
     session.token = token;
     session.tenant = tenant;
     ui.tenantName.textContent = tenant;
@@ -259,6 +285,7 @@
   }
 
   function forgetToken() {
+    closeStream();
     session.token = null;
     session.tenant = null;
     clearError();
@@ -320,6 +347,7 @@
 
   /** Stops everything and asks for another token, with the server's reason. */
   function failForGood(result) {
+    closeStream();
     session.token = null;
     show('token', { focus: ui.tokenInput });
     showError(messageOf(result));
@@ -369,7 +397,7 @@
     show('qr', { focus: 'heading' });
     showQRPending();
     requestQRCode();
-    schedule('poll', QR_POLL_MS, pollStatus);
+    watchState();
   }
 
   /** Calls connect: a QR code to show, a 202 to retry after Retry-After, or an answer that ends the QR view. */
@@ -444,7 +472,7 @@
     ui.pairingNumberEnd.textContent = number.slice(-4);
     showPairingPending();
     requestPairingCode();
-    schedule('poll', QR_POLL_MS, pollStatus);
+    watchState();
   }
 
   /** Calls connect with the number: a pairing code to show, a 202 to retry after Retry-After, or an answer that ends
@@ -499,7 +527,132 @@
     requestQRCode();
   }
 
-  /** Polls status while a QR code is shown (scanned yet?) or once connected (still connected?). */
+  // --- The live state ------------------------------------------------------------------------------------------
+
+  /** Whether the current view shows the tenant's state as it changes. */
+  function needsState() {
+    return view === 'qr' || view === 'pairing' || view === 'connected';
+  }
+
+  /** Follows the state for the current view: the event stream, or polling when it is unavailable. */
+  function watchState() {
+    if (live.unavailable || typeof EventSource !== 'function') {
+      schedule('poll', view === 'connected' ? CONNECTED_POLL_MS : QR_POLL_MS, pollStatus);
+    } else if (live.source === null && !live.opening) {
+      openStream();
+    }
+  }
+
+  function closeStream() {
+    clearTimeout(live.firstMessageTimer);
+    if (live.source !== null) live.source.close();
+    live.source = null;
+    live.gotFirst = false;
+  }
+
+  /** Polling from now on, quietly: the page works the same, only a little later. */
+  function fallBack() {
+    closeStream();
+    live.unavailable = true;
+    if (needsState()) schedule('poll', 0, pollStatus);
+  }
+
+  /** A ticket, then the stream; its first message is the current state (no `GET status` needed). */
+  async function openStream() {
+    live.opening = true;
+    const token = session.token;
+    const result = await callAPI('POST', 'events/ticket');
+    live.opening = false;
+    if (session.token !== token || !needsState() || live.source !== null || live.unavailable) return;
+    const ticket = result.body?.ticket;
+    if (result.status !== 201 || typeof ticket !== 'string') {
+      if (isFatal(result)) failForGood(result);
+      else fallBack();
+      return;
+    }
+    live.ticketAt = Date.now();
+    const path =
+      `/api/tenants/${encodeURIComponent(session.tenant)}/whatsapp/events` + `?ticket=${encodeURIComponent(ticket)}`;
+    const source = new EventSource(path);
+    live.source = source;
+    live.gotFirst = false;
+    live.firstMessageTimer = setTimeout(() => {
+      if (live.source === source && !live.gotFirst) fallBack();
+    }, FIRST_MESSAGE_MS);
+    source.addEventListener('state', (event) => {
+      if (live.source !== source) return;
+      if (!live.gotFirst) {
+        live.gotFirst = true;
+        live.reopens = 0;
+        clearTimeout(live.firstMessageTimer);
+        // Polling that a fallback or an error had scheduled is no longer needed.
+        clearTimeout(timers.get('poll'));
+        timers.delete('poll');
+      }
+      applyState(event.data);
+    });
+    source.addEventListener('error', () => {
+      // While CONNECTING the browser reconnects by itself, resuming with Last-Event-ID.
+      if (live.source !== source || source.readyState !== EventSource.CLOSED) return;
+      closeStream();
+      // Closed for good. After ~60 s that is the ticket expiring on a reconnect: a new one. Sooner, the stream was
+      // refused (no nchan, a proxy's 502): polling.
+      if (Date.now() - live.ticketAt >= TICKET_FRESH_MS && live.reopens < MAX_REOPENS) {
+        live.reopens += 1;
+        openStream();
+      } else {
+        fallBack();
+      }
+    });
+  }
+
+  /** One `state` message: the body of GET status plus `qrcode` and `version` (docs/events.md). */
+  function applyState(text) {
+    let state = null;
+    try {
+      state = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (state === null || typeof state !== 'object') return;
+    const version = Number.isInteger(state.version) ? state.version : -1;
+    if (version < live.version) return; // late: a newer state was applied already
+    live.version = version;
+    if (state.connected === true) {
+      if (view !== 'connected') {
+        clearError();
+        showConnected(state.instanceName, true);
+      }
+      return;
+    }
+    if (view === 'connected') {
+      if (disconnecting) return;
+      showStart(false);
+      announce('A conexão com o WhatsApp foi encerrada. Conecte novamente.', { visible: true });
+      return;
+    }
+    const noConnectUnderWay = connectInFlight !== epoch;
+    if (view === 'qr') {
+      const qrcode = state.qrcode;
+      if (typeof qrcode === 'string' && qrcode.startsWith('data:image/')) {
+        if (ui.qrImage.getAttribute('src') !== qrcode) {
+          clearError();
+          showQRCode(qrcode);
+          announce('QR Code pronto. Escaneie com o WhatsApp do celular.');
+        }
+      } else if (state.status === 'not_created' && qrShownAt !== 0 && noConnectUnderWay) {
+        // The instance is gone (disconnected elsewhere, or cleaned up): connect makes a new one.
+        showQRPending();
+        requestQRCode();
+      }
+    } else if (view === 'pairing' && state.status === 'not_created' && pairingCodeShown && noConnectUnderWay) {
+      showPairingPending();
+      requestPairingCode();
+    }
+  }
+
+  /** Polls status while a QR code is shown (scanned yet?) or once connected (still connected?): the fallback when
+   *  the event stream is unavailable. */
   async function pollStatus() {
     const current = epoch;
     const interval = view === 'connected' ? CONNECTED_POLL_MS : QR_POLL_MS;
@@ -550,7 +703,9 @@
     ui.disconnectButton.disabled = true;
     clearError();
     announce('Desconectando…', { visible: true });
+    disconnecting = true;
     const result = await callAPI('DELETE', 'disconnect');
+    disconnecting = false;
     if (current !== epoch) return;
     if (result.status === 200 || (result.status === 404 && codeOf(result) === 'instance_not_found')) {
       showStart(true);
@@ -599,12 +754,14 @@
     if (token !== null) useToken(token, true);
   });
 
-  // Back on the page: poll at once, and replace a QR code that may have expired meanwhile.
+  // Back on the page: replace a QR code that may have expired meanwhile, and poll at once unless the stream follows
+  // the state.
   document.addEventListener('visibilitychange', () => {
-    if (document.hidden || (view !== 'qr' && view !== 'pairing' && view !== 'connected')) return;
+    if (document.hidden || !needsState()) return;
     if (view === 'qr' && qrShownAt !== 0 && Date.now() - qrShownAt >= QR_REFRESH_MS) {
       requestQRCode();
     }
+    if (live.source !== null && live.gotFirst) return;
     clearTimeout(timers.get('poll'));
     timers.delete('poll');
     pollStatus();

@@ -7,9 +7,14 @@ import Secrets
 /// A browser's EventSource cannot send an `Authorization` header, and a JWT in a URL ends up in logs and history, so
 /// the page trades its JWT for an opaque ticket of 256 random bits, bound to the tenant, valid for ``lifetime`` for
 /// any number of subscriptions (the browser's own reconnects), and opens `…/events?ticket=…`.
+///
+/// Where the stream could never carry a change (``isLive`` false: no webhooks, or no publisher), no ticket is issued:
+/// 503 `events_unavailable` after the same checks, and the page polls `GET status`.
 struct EventTicketHandler: RouteHandler {
     let authorizer: TenantAuthorizer
     let tickets: any EventTicketStore
+    /// Whether changes reach the stream by themselves (see ``EventsHandler/isLive``).
+    let isLive: Bool
 
     /// How long a ticket opens subscriptions.
     static let lifetime = Duration.seconds(60)
@@ -18,6 +23,7 @@ struct EventTicketHandler: RouteHandler {
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
     ) throws(APIError) -> HTTPResponse {
         let tenant = try authorizer.authorize(request, tenantID: parameters["tenantId"], context: context)
+        guard isLive else { throw APIError(.eventsUnavailable) }
         let ticket: String
         do {
             ticket = try OpaqueToken.generate()

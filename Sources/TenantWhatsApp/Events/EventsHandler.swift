@@ -14,10 +14,14 @@ import Secrets
 ///   message every new subscriber gets.
 ///
 /// The route reached any other way (nginx without the events include) makes the same checks, then answers 503
-/// `events_unavailable`: the page polls `GET status` instead.
+/// `events_unavailable`: the page polls `GET status` instead. So does every subscription when this deployment cannot
+/// push (`isLive` false): without Evolution's webhooks a scan is only learnt by asking status, and without
+/// `NCHAN_PUBLISH_SOCKET` nothing is ever published.
 struct EventsHandler: RouteHandler {
     let tickets: any EventTicketStore
     let publisher: any TenantStatePublisher
+    /// Whether changes reach the stream by themselves: webhooks on and a publisher configured.
+    let isLive: Bool
 
     /// `EVENTS_SUBREQUEST`'s values (nginx/tenant-whatsapp.events.locations.conf).
     enum Subrequest {
@@ -44,7 +48,7 @@ struct EventsHandler: RouteHandler {
         guard let found, found.isLive else { throw APIError(.invalidTicket) }
         guard found.tenant == tenant.rawValue else { throw APIError(.tenantForbidden) }
         guard Self.acceptsEventStream(request.headers.values(for: "accept")) else { throw APIError(.notAcceptable) }
-        guard request.subrequest == Subrequest.authorize else { throw APIError(.eventsUnavailable) }
+        guard isLive, request.subrequest == Subrequest.authorize else { throw APIError(.eventsUnavailable) }
         return HTTPResponse(status: .noContent)
     }
 

@@ -8,7 +8,8 @@ enum NchanChannel {
     static func subscribers(of tenant: String, publishSocket: String) throws -> Int {
         let text = try get("/tenants/\(tenant)", socket: publishSocket)
         guard text.hasPrefix("HTTP/1.0 200") || text.hasPrefix("HTTP/1.1 200") else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("active subscribers:") {
+        // Lines end in CRLF, one Character in Swift: split on any line break.
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("active subscribers:") {
             return Int(line.dropFirst("active subscribers:".count).trimmingCharacters(in: .whitespaces)) ?? 0
         }
         return 0
