@@ -172,9 +172,22 @@ final class LiveEventsTests {
         #expect(warnings.count == 1, "one warning for the burst, not one per message")
     }
 
+    @Test func withoutWebhooksNoTicketIsIssued() throws {
+        let polling = try TestWhatsAppStack.start(sim: sim, label: "events_polling", events: true)
+        defer { polling.stop() }
+        let tenant = TestWhatsAppStack.newTenantID("polling")
+        try polling.insertTenant(tenant)
+
+        let answer = try polling.eventsTicketResponse(tenant: tenant)
+        #expect(answer.status == 503)
+        #expect(try answer.jsonObject()["error"] as? String == "events_unavailable")
+        #expect(try polling.psql("SELECT count(*) FROM whatsapp_event_tickets") == "0")
+    }
+
     @Test func withoutNchanTheRouteAnswersEventsUnavailable() throws {
+        // A responder that publishes, behind an nginx without the events includes.
         let plain = try TestWhatsAppStack.start(
-            sim: sim, label: "events_off", nginxEnvironment: ["TW_NGINX_EVENTS": "off"])
+            sim: sim, label: "events_off", webhooks: true, events: true, nginxEnvironment: ["TW_NGINX_EVENTS": "off"])
         defer { plain.stop() }
         let tenant = TestWhatsAppStack.newTenantID("plain")
         try plain.insertTenant(tenant)
