@@ -1,7 +1,8 @@
 """The local stack of tenant-whatsapp, brought up and down by one program.
 
-PostgreSQL, evolution-sim (one or more, each behind its own nginx), the responder under spawn-fcgi and the
-product's nginx, on loopback only. `scripts/run`, `scripts/bench`, `scripts/soak` and `scripts/schemathesis` ask
+PostgreSQL, evolution-sim (one or more, each behind its own nginx), the responder under spawn-fcgi, the
+product's nginx (with nchan's live events when the module is installed) and, when asked, a Redis server for nchan,
+on loopback only. `scripts/run`, `scripts/bench`, `scripts/soak` and `scripts/schemathesis` ask
 this package instead of repeating it; `scripts/stack` is its command line for bash (free ports, packages).
 Python standard library only: `scripts/run` works on a machine that has nothing but python3.
 

@@ -38,6 +38,7 @@ class StackConfig:
     start_responder: bool = True         # False: the caller starts it (start_responder) once the rest is up
     webhooks: bool = True                # EVOLUTION_WEBHOOK_URL/SECRET for the responder, unless set in environment
     nginx_env: dict[str, str] = field(default_factory=dict)   # TW_NGINX_* for scripts/render-nginx
+    redis: bool = False                  # a Redis server for nchan's channels (nginx/tenant-whatsapp.events.redis.conf)
     extra_locations: str = ""            # nginx locations added to the product's (needs TW_NGINX_BURST or _CONN)
     capture_output: bool = False         # the programs' stderr to <name>.err in the run folder, not the terminal
     environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))   # the base of every process's

@@ -30,13 +30,28 @@ def _render(renderer: str, run_dir: Path, listen: str, sockets: str, env: dict[s
 
 def render_product_conf(run_dir: Path, listen: str, sockets: list[Path], env: dict[str, str]) -> Path:
     """The product's nginx.conf in RUN_DIR for LISTEN in front of the responder SOCKETS; ENV carries the renderer's
-    TW_NGINX_RATE/TENANT_RATE/BURST/CONN overrides. Returns its path."""
+    TW_NGINX_* overrides (RATE, TENANT_RATE, BURST, CONN, WORKER_CONNECTIONS, EVENTS, EVENTS_CONN, PUBLISH_SOCKET) and
+    TW_REDIS_URL. Returns its path; publish_socket(RUN_DIR) says whether it has the live events."""
     return _render("render-nginx", run_dir, listen, ",".join(map(str, sockets)), env)
 
 
 def render_simulator_conf(run_dir: Path, listen: str, socket_path: Path, env: dict[str, str]) -> Path:
     """The nginx.conf of one evolution-sim in RUN_DIR, LISTEN in front of its SOCKET_PATH. Returns its path."""
     return _render("render-sim-nginx", run_dir, listen, str(socket_path), env)
+
+
+def publish_socket(run_dir: Path) -> Path | None:
+    """nginx's nchan publisher socket as scripts/render-nginx wrote it into RUN_DIR/events.env (the responder's
+    NCHAN_PUBLISH_SOCKET), or None when it rendered no live events (no such file)."""
+    try:
+        lines = (run_dir / "events.env").read_text().splitlines()
+    except FileNotFoundError:
+        return None
+    for line in lines:
+        name, _, value = line.partition("=")
+        if name == "NCHAN_PUBLISH_SOCKET" and value:
+            return Path(value)
+    raise StackError(f"{run_dir / 'events.env'} names no NCHAN_PUBLISH_SOCKET: scripts/render-nginx changed")
 
 
 def add_locations(run_dir: Path, conf: Path, locations: str) -> None:

@@ -7,11 +7,12 @@ import sys
 
 from .console import StackError, say
 
-# The four C libraries the Swift targets link, the servers of the local stack and the tests, and what the scripts
-# themselves call.
+# The four C libraries the Swift targets link, the servers of the local stack and the tests (nginx's nchan module for
+# the live events, and Redis for its channels across nginx hosts, started by the stack tool itself when asked), and
+# what the scripts themselves call.
 PROJECT_PACKAGES = [
     "libfcgi-dev", "libpq-dev", "libcurl4-openssl-dev", "libssl-dev",
-    "nginx", "spawn-fcgi", "postgresql",
+    "nginx", "libnginx-mod-nchan", "spawn-fcgi", "postgresql", "redis-server",
     "curl", "ca-certificates",
 ]
 

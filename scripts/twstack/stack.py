@@ -17,6 +17,7 @@ from .paths import MIGRATIONS
 from .ports import free_ports
 from .postgres import Postgres, check_traversable_by_postgres, make_postgres_folder, newest_pg_bin
 from .processes import ManagedProcess, spawn_fastcgi, wait_until
+from .redis import Redis
 from .secretfiles import base64_secret, hex_secret
 from .simulators import Simulator
 from .web import answers_at_all, answers_ok
@@ -38,7 +39,8 @@ class Stack:
     """The local stack; a context manager that stops everything it started on success, failure, Ctrl-C or SIGTERM.
 
     Attributes a caller reads once up() returned: base_url, port, run_dir, bin_dir, responder_binary, postgres,
-    simulators, responder (the process), nginx, jwt_secret, webhook_secret; describe() has them as a dict."""
+    simulators, responder (the process), nginx, publish_socket (nginx's nchan publisher socket, None without the live
+    events), redis, jwt_secret, webhook_secret; describe() has them as a dict."""
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -49,10 +51,17 @@ class Stack:
         self.responder: ManagedProcess | None = None
         self.nginx: ManagedProcess | None = None
         self.extra_processes: list[ManagedProcess] = []
+        self.redis: Redis | None = None
+        # nginx's publisher socket once its configuration is rendered with the live events (nginx's nchan module),
+        # given to the responder as NCHAN_PUBLISH_SOCKET; None without them.
+        self.publish_socket: Path | None = None
+        self._nginx_conf: Path | None = None
         self.responder_extra_env: dict[str, str] = {}
         self.port = config.port or 0
         self.pg_port = config.pg_port or 0
+        self.redis_port = 0
         self.responder_socket = Path()
+        self.socket_dir = Path()
         self.bin_dir = Path()
         self._previous_sigterm: Any = None
 
@@ -116,7 +125,8 @@ class Stack:
 
     def up(self) -> "Stack":
         """Everything, in order: packages, binaries, folders, PostgreSQL and the database, migrations, simulators
-        (registered when several), the responder (unless the caller starts it), nginx; returns once it answers."""
+        (registered when several), Redis (when asked), nginx's configuration (it names the publisher socket the
+        responder is given), the responder (unless the caller starts it), nginx; returns once it answers."""
         packages.ensure_debian_packages(packages.PROJECT_PACKAGES + self.config.extra_packages)
         self.bin_dir = checked_bin_dir(self.config.bin_dir or build(self.config.configuration))
         self._choose_ports()
@@ -134,6 +144,10 @@ class Stack:
         if len(self.simulators) > 1:
             simulators.register(self.simulators, self.responder_binary, self.config.simulator_capacity,
                                 self._database_environment())
+        if self.config.redis:
+            self.redis = Redis(self.redis_port, self.run_dir / "redis")
+            self.redis.start(self.config.environment)
+        self._render_nginx()
         if self.config.start_responder:
             self.start_responder(wait=False)
         self._start_nginx()
@@ -147,9 +161,10 @@ class Stack:
     def _choose_ports(self) -> None:
         """The ports given, free ones for the others (found together, so they differ)."""
         count = self.config.simulators if self.config.evolution_api is None else 0
-        spare = iter(free_ports(3 + count))
+        spare = iter(free_ports(4 + count))
         self.port = self.config.port or next(spare)
         self.pg_port = self.config.pg_port or next(spare)
+        self.redis_port = next(spare)
         self.config.simulator_ports = self.config.simulator_ports or [next(spare) for _ in range(count)]
 
     def _make_folders(self) -> Path:
@@ -170,6 +185,7 @@ class Stack:
             raise StackError(f"{socket_dir} is not a folder owned by you; remove it")
         make_postgres_folder(socket_dir / "pg", 0o755)
         self.responder_socket = socket_dir / "fcgi.sock"
+        self.socket_dir = socket_dir
         return socket_dir
 
     def _start_postgres(self, socket_dir: Path) -> None:
@@ -235,6 +251,10 @@ class Stack:
             env["EVOLUTION_API_URL"], env["EVOLUTION_API_KEY"] = self.simulators[0].url, self.simulators[0].key()
         if self.webhooks_on:
             env.update(self.webhook_environment())
+        # The responder publishes to this stack's nginx, or nowhere (never to a socket named in the caller's shell).
+        env.pop("NCHAN_PUBLISH_SOCKET", None)
+        if self.publish_socket is not None:
+            env["NCHAN_PUBLISH_SOCKET"] = str(self.publish_socket)
         return {**env, **self.config.responder_env, **self.responder_extra_env}
 
     def start_responder(self, extra_env: dict[str, str] | None = None, wait: bool = True,
@@ -260,13 +280,29 @@ class Stack:
 
     # --- nginx and health ---------------------------------------------------------------------------------------
 
-    def _start_nginx(self) -> None:
-        env = {**self.config.environment, **self.config.nginx_env}
-        conf = nginx.render_product_conf(self.nginx_dir, f"127.0.0.1:{self.port}", [self.responder_socket], env)
+    def _nginx_environment(self) -> dict[str, str]:
+        """scripts/render-nginx's: the caller's TW_NGINX_* overrides, the publisher socket in the socket folder (short
+        enough for sun_path wherever the run folder is), and this stack's Redis when it has one."""
+        env = {**self.config.environment, "TW_NGINX_PUBLISH_SOCKET": str(self.socket_dir / "nchan-publish.sock"),
+               **self.config.nginx_env}
+        env.pop("TW_REDIS_URL", None)
+        if self.redis:
+            env["TW_REDIS_URL"] = self.redis.url
+        return env
+
+    def _render_nginx(self) -> None:
+        """nginx's configuration, before the responder starts: it says whether the live events are on, and the socket
+        the responder publishes to (RUN_DIR/events.env, scripts/render-nginx)."""
+        conf = nginx.render_product_conf(self.nginx_dir, f"127.0.0.1:{self.port}", [self.responder_socket],
+                                         self._nginx_environment())
         if self.config.extra_locations:
             nginx.add_locations(self.nginx_dir, conf, self.config.extra_locations)
+        self._nginx_conf = conf
+        self.publish_socket = nginx.publish_socket(self.nginx_dir)
+
+    def _start_nginx(self) -> None:
         say(f"starting nginx on 127.0.0.1:{self.port}")
-        self.nginx = nginx.start_nginx("nginx", self.nginx_dir, conf, env)
+        self.nginx = nginx.start_nginx("nginx", self.nginx_dir, self._nginx_conf, self._nginx_environment())
 
     def check_alive(self) -> None:
         """Fails naming the first process of the stack that is no longer running, and where its log is."""
@@ -297,6 +333,7 @@ class Stack:
         ordered = [self.nginx, *reversed(self.extra_processes), self.responder]
         for simulator in reversed(self.simulators):
             ordered += [simulator.nginx, simulator.process]
+        ordered.append(self.redis.process if self.redis else None)
         return [process for process in ordered if process]
 
     # --- stopping -----------------------------------------------------------------------------------------------
@@ -331,4 +368,7 @@ class Stack:
                             "pid": pid(s.process), "nginx_pid": pid(s.nginx)} for s in self.simulators],
             "secret_files": {name: str(self.run_dir / name) for name in ("jwt-secret", "webhook-secret", "secrets-key")
                              if (self.run_dir / name).exists()},
+            "events": {"publish_socket": self.publish_socket and str(self.publish_socket),
+                       "redis": self.redis and {"url": self.redis.url, "pid": pid(self.redis.process),
+                                                "dir": str(self.redis.dir), "log": str(self.redis.log)}},
         }
