@@ -79,9 +79,14 @@ final class LeaseKeeper: Sendable {
                     metadata: ["requestId": .string(requestID), "tenant": .string(lease.tenant.rawValue)])
             }
         } catch {
-            term.withLock { $0.renewalFailed() }
+            // One line when renewals start failing, not one a second while PostgreSQL stays away.
+            let firstFailure = term.withLock { term in
+                defer { term.renewalFailed() }
+                return !term.lastRenewalFailed
+            }
+            guard firstFailure else { return }
             logger.notice(
-                "operation lease not renewed; tried again soon",
+                "operation lease not renewed; tried again every second",
                 metadata: ["requestId": .string(requestID), "error": .string(error.description)])
         }
     }
