@@ -1,4 +1,5 @@
-/// A thread of the simulator's own (the clock tick, webhook delivery) that can be woken early and stopped.
+/// A background thread (the simulator's clock tick and webhook delivery, a lease's renewals) that can be woken early
+/// and stopped.
 ///
 /// Built on ``ConditionLock`` and ``Threads``: the thread sleeps until it is woken, a timeout passes or it is told
 /// to stop; `stop()` waits until its body has returned.

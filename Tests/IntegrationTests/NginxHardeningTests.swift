@@ -118,7 +118,7 @@ struct NginxHardeningTests {
 
     @Test func twoThousandIdleKeepAliveClientsAreAllKeptWhileHealthIsAnswered() throws {
         let clientCount = 2000
-        try Self.raiseDescriptorLimit(atLeast: UInt(clientCount + 1000))
+        try DescriptorLimit.raise(atLeast: UInt(clientCount + 1000))
         let stack = try Self.startStack("keepalive", nginxEnvironment: Self.liftedRates)
         defer { stack.stop() }
 
@@ -172,21 +172,5 @@ struct NginxHardeningTests {
         #expect(body["error"] as? String == "method_not_allowed", "\(what)")
         #expect(body["message"] as? String == "Método não permitido para esta rota.", "\(what)")
         #expect(body["requestId"] as? String == response.headers["x-request-id"], "\(what)")
-    }
-
-    /// Raises this process's soft descriptor limit (nginx, started afterwards, inherits it) to at least `minimum`.
-    private static func raiseDescriptorLimit(atLeast minimum: UInt) throws {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
-            throw TestFailure("getrlimit failed: errno \(errno)")
-        }
-        guard limit.rlim_cur < minimum else { return }
-        guard limit.rlim_max >= minimum else {
-            throw TestFailure("the hard descriptor limit \(limit.rlim_max) is under the \(minimum) this test needs")
-        }
-        limit.rlim_cur = rlim_t(minimum)
-        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
-            throw TestFailure("setrlimit failed: errno \(errno)")
-        }
     }
 }

@@ -5,6 +5,11 @@ protocol OperationLock: Sendable {
     /// Takes the tenant's lock for at most `duration`: a holder that dies simply lets it run out.
     func acquire(_ tenant: TenantID, for duration: Duration) throws(PostgresError) -> OperationLockAttempt
 
+    /// Extends `lease` to `duration` from now while it is still its holder's: true when it was, false when someone
+    /// else holds the tenant's lock now or nobody does (released, or taken over after it ran out). Never waits for a
+    /// row lock someone else holds: that is a failure (`55P03`), for the caller to try again soon.
+    func renew(_ lease: OperationLease, for duration: Duration) throws(PostgresError) -> Bool
+
     /// Gives `lease` back early (it is gone anyway once its time ran out).
     func release(_ lease: OperationLease)
 }

@@ -22,7 +22,7 @@ struct PostgresOperationLock: OperationLock {
                 WHERE id = $1::text
                     AND (operation_expires_at IS NULL OR operation_expires_at < now() OR operation_owner = $2::text)
                 RETURNING 1 AS taken
-                """, [tenant.rawValue, owner, String(Int((duration / .milliseconds(1)).rounded(.up)))],
+                """, [tenant.rawValue, owner, Self.milliseconds(duration)],
                 retryOnConnectionLoss: true)
         } catch  where error.isLockNotAvailable {
             return .held
@@ -33,6 +33,20 @@ struct PostgresOperationLock: OperationLock {
         return exists.first == nil ? .noSuchTenant : .held
     }
 
+    func renew(_ lease: OperationLease, for duration: Duration) throws(PostgresError) -> Bool {
+        // Only the holder's own row: an owner that changed (released, or taken over once the lease had run out)
+        // means the lease is gone, and stays gone. NOWAIT, whatever the session's lock_timeout: a row someone else
+        // has locked is a failed renewal at once (the keeper tries again a second later), never a wait that holds a
+        // pooled connection. Idempotent, so a lost connection is retried.
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET operation_expires_at = now() + $3::bigint * interval '1 millisecond'
+            WHERE id = (SELECT id FROM tenants WHERE id = $1::text AND operation_owner = $2::text FOR UPDATE NOWAIT)
+            RETURNING 1 AS renewed
+            """, [lease.tenant.rawValue, lease.owner, Self.milliseconds(duration)], retryOnConnectionLoss: true)
+        return rows.first != nil
+    }
+
     func release(_ lease: OperationLease) {
         // A failure here costs nothing but time: the lease runs out by itself.
         _ = try? pool.query(
@@ -40,5 +54,10 @@ struct PostgresOperationLock: OperationLock {
             UPDATE tenants SET operation_owner = NULL, operation_expires_at = NULL
             WHERE id = $1::text AND operation_owner = $2::text
             """, [lease.tenant.rawValue, lease.owner], retryOnConnectionLoss: true)
+    }
+
+    /// `duration` as whole milliseconds (rounded up), the text of a `bigint` parameter.
+    private static func milliseconds(_ duration: Duration) -> String {
+        String(Int((duration / .milliseconds(1)).rounded(.up)))
     }
 }

@@ -13,27 +13,30 @@ struct TimedTenantRepository {
     let base: any TenantRepository
     /// The request whose log line gets the calls.
     let context: RequestContext
+    /// The tenant's lease this request holds, if any: every call first checks that it still does.
+    let lease: LeaseKeeper?
 
-    /// `base` as the request of `context` calls it.
-    init(_ base: any TenantRepository, context: RequestContext) {
+    /// `base` as the request of `context` calls it, holding `lease` (see ``LeaseKeeper/ensureHeld(_:)``).
+    init(_ base: any TenantRepository, context: RequestContext, lease: LeaseKeeper? = nil) {
         self.base = base
         self.context = context
+        self.lease = lease
     }
 
     /// See ``TenantRepository/find(_:)``.
     func find(_ tenant: TenantID) throws(APIError) -> TenantRecord? {
-        try context.database("find") { () throws(PostgresError) in try base.find(tenant) }
+        try database("find") { () throws(PostgresError) in try base.find(tenant) }
     }
 
     /// See ``TenantRepository/place(_:)``.
     func place(_ tenant: TenantID) throws(APIError) -> EvolutionServerID? {
-        try context.database("place") { () throws(PostgresError) in try base.place(tenant) }
+        try database("place") { () throws(PostgresError) in try base.place(tenant) }
     }
 
     /// See ``TenantRepository/releasePlacement(of:on:)``.
     @discardableResult
     func releasePlacement(of tenant: TenantID, on server: EvolutionServerID) throws(APIError) -> Bool {
-        try context.database("releasePlacement") { () throws(PostgresError) in
+        try database("releasePlacement") { () throws(PostgresError) in
             try base.releasePlacement(of: tenant, on: server)
         }
     }
@@ -42,7 +45,7 @@ struct TimedTenantRepository {
     func attachInstance(
         _ name: String, on server: EvolutionServerID, status: EvolutionConnectionState, to tenant: TenantID
     ) throws(APIError) -> String {
-        try context.database("attachInstance") { () throws(PostgresError) in
+        try database("attachInstance") { () throws(PostgresError) in
             try base.attachInstance(name, on: server, status: status, to: tenant)
         }
     }
@@ -52,7 +55,7 @@ struct TimedTenantRepository {
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
         changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
-        try context.database("recordState") { () throws(PostgresError) in
+        try database("recordState") { () throws(PostgresError) in
             try base.recordState(status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
         }
     }
@@ -62,7 +65,7 @@ struct TimedTenantRepository {
     func detachInstance(
         _ name: String, from tenant: TenantID, generation: String? = nil, deleteLaterOn server: EvolutionServerID? = nil
     ) throws(APIError) -> Bool {
-        try context.database("detachInstance") { () throws(PostgresError) in
+        try database("detachInstance") { () throws(PostgresError) in
             try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server)
         }
     }
@@ -72,7 +75,7 @@ struct TimedTenantRepository {
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
-        try context.database("recordPushedState") { () throws(PostgresError) in
+        try database("recordPushedState") { () throws(PostgresError) in
             try base.recordPushedState(
                 status, of: name, for: tenant, eventTime: eventTime, clearQRCode: clearQRCode,
                 changeAudit: changeAudit)
@@ -83,7 +86,7 @@ struct TimedTenantRepository {
     func storePushedQRCode(
         _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
     ) throws(APIError) -> Bool {
-        try context.database("storePushedQRCode") { () throws(PostgresError) in
+        try database("storePushedQRCode") { () throws(PostgresError) in
             try base.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: eventTime)
         }
     }
@@ -91,8 +94,17 @@ struct TimedTenantRepository {
     /// See ``TenantRepository/pushedQRCode(of:for:maximumAge:)``; always younger than
     /// ``FlowSettings/pushedQRMaximumAge`` here, the only age the flows ask for.
     func pushedQRCode(of name: String, for tenant: TenantID) throws(APIError) -> EvolutionQRCode? {
-        try context.database("pushedQRCode") { () throws(PostgresError) in
+        try database("pushedQRCode") { () throws(PostgresError) in
             try base.pushedQRCode(of: name, for: tenant, maximumAge: FlowSettings.pushedQRMaximumAge)
         }
+    }
+
+    /// One call named `name`, made only while the request still holds its lease (when it holds one): a request that
+    /// lost it stops before the statement.
+    private func database<Success>(
+        _ name: String, _ call: () throws(PostgresError) -> Success
+    ) throws(APIError) -> Success {
+        try lease?.ensureHeld(context)
+        return try context.database(name, call)
     }
 }

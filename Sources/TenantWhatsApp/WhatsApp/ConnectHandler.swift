@@ -22,8 +22,8 @@ struct ConnectHandler: RouteHandler {
         let flow = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.operationBudget)
         do {
             let outcome = try flow.withinTenantCap(tenant) { () throws(APIError) in
-                try flow.whileHoldingLock(on: tenant) { () throws(APIError) in
-                    try connectInstance(for: tenant, number: number, flow: flow)
+                try flow.whileHoldingLock(on: tenant) { held throws(APIError) in
+                    try connectInstance(for: tenant, number: number, flow: held)
                 }
             }
             flow.audit(
@@ -57,7 +57,7 @@ struct ConnectHandler: RouteHandler {
             if number == nil, let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
                 return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
             }
-            switch flow.evolution.attempt.connectionState(instance: name) {
+            switch try flow.evolution.attempt.connectionState(instance: name) {
             case .success(.open):
                 try flow.recordObservedState(.open, of: name, for: tenant)
                 throw APIError(.alreadyConnected)
@@ -104,6 +104,9 @@ struct ConnectHandler: RouteHandler {
     /// the instance may exist upstream (a compensation that failed), and the next connect adopts it on the same
     /// server; `reconcile` gives the place back if it does not. A place that cannot be given back now is given back by
     /// `reconcile` too.
+    ///
+    /// Nor once the lease is lost (the tenant is someone else's operation now): the write is refused then, and the place
+    /// stays for that operation or `reconcile`.
     private func giveBackPlace(of tenant: TenantID, after error: APIError, flow: WhatsAppFlow) throws(APIError) {
         guard error.code != .databaseUnavailable else { return }
         _ = try? flow.tenants.releasePlacement(of: tenant, on: flow.server)
@@ -115,7 +118,7 @@ struct ConnectHandler: RouteHandler {
         for tenant: TenantID, number: PairingNumber?, flow: WhatsAppFlow
     ) throws(APIError) -> ConnectOutcome {
         let name = tenant.instanceName
-        switch flow.evolution.attempt.createInstance(named: name, pairingNumber: number) {
+        switch try flow.evolution.attempt.createInstance(named: name, pairingNumber: number) {
         case .success(let instance):
             let createdAt = try storeCreatedInstance(instance, for: tenant, flow: flow)
             let code = try awaitCode(
@@ -134,12 +137,20 @@ struct ConnectHandler: RouteHandler {
         do {
             return try flow.tenants.attachInstance(instance.name, on: flow.server, status: instance.status, to: tenant)
         } catch {
-            let deleted = flow.evolution.attempt.deleteInstance(named: instance.name)
             let metadata: Logger.Metadata = [
                 "instanceName": .string(instance.name), "requestId": .string(flow.context.requestID),
                 "server": .string(flow.server.rawValue),
             ]
-            if case .success = deleted {
+            // A lease lost meanwhile is someone else's now, who may be adopting this very instance: never deleted then
+            // (no upstream call is made without the lease anyway). Left for them, the next connect or reconcile.
+            guard flow.lease?.loss == nil else {
+                dependencies.logger.warning(
+                    "operation lease lost before the instance was stored: left upstream for whoever connects next",
+                    metadata: metadata)
+                throw error
+            }
+            let deleted = try? flow.evolution.attempt.deleteInstance(named: instance.name)
+            if case .success? = deleted {
                 dependencies.logger.warning(
                     "instance deleted upstream: its name could not be stored", metadata: metadata)
                 // Compensated: the place is free again (or freed by reconcile when PostgreSQL is still away).

@@ -17,11 +17,11 @@ struct DisconnectHandler: RouteHandler {
         var instanceName: String?
         do {
             let outcome = try flow.withinTenantCap(tenant) { () throws(APIError) in
-                try flow.whileHoldingLock(on: tenant) { () throws(APIError) in
-                    guard let record = try flow.tenants.find(tenant) else { throw APIError(.tenantNotFound) }
+                try flow.whileHoldingLock(on: tenant) { held throws(APIError) in
+                    guard let record = try held.tenants.find(tenant) else { throw APIError(.tenantNotFound) }
                     guard let name = record.instanceName else { throw APIError(.instanceNotFound) }
                     instanceName = name
-                    let placed = flow.on(serverOf: record)
+                    let placed = held.on(serverOf: record)
                     if dependencies.servers.state(of: placed.server) == .disabled {
                         // The server gets no call: the name is cleared here and the instance remembered, for
                         // `reconcile` to delete once the server is back; the tenant can connect elsewhere now.
@@ -45,7 +45,7 @@ struct DisconnectHandler: RouteHandler {
 
     /// Deletes `name` upstream; returns `disconnected`, or `already_gone` when Evolution no longer knew it.
     private func deleteInstance(named name: String, from evolution: TimedEvolution) throws(APIError) -> String {
-        switch evolution.attempt.deleteInstance(named: name) {
+        switch try evolution.attempt.deleteInstance(named: name) {
         case .success:
             return "disconnected"
         case .failure(.notFound):

@@ -17,6 +17,8 @@ struct FlowSettings: Sendable, Equatable {
     var pushedQRPollInterval: Duration = .milliseconds(250)
     /// With webhooks: how often connect still asks Evolution itself, in case a delivery is lost.
     var qrFallbackInterval: Duration = .seconds(3)
+    /// The tenant's lease while a connect or disconnect runs: short, renewed by its holder (``LeaseKeeper``).
+    var lease = LeaseSettings()
     /// How long an unchanged state goes without rewriting its check time: a minute, or less when status answers
     /// from the row (`STATUS_MAX_AGE_MS`), so that a check keeps the row fresh enough to answer from.
     var stateRefreshInterval: Duration {
@@ -29,9 +31,6 @@ struct FlowSettings: Sendable, Equatable {
 
     /// The most any request may take: 50 s, under nginx's 60 s.
     static let requestBudget: Duration = .seconds(50)
-    /// How much longer the tenant's lease lasts than the operation holding it: a killed holder's lease runs out
-    /// this long after the operation would have ended anyway.
-    static let leaseMargin: Duration = .seconds(5)
 
     /// The settings for a QR wait and a per-call upstream deadline: an operation is at most a QR wait and three
     /// calls (state, create, delete), and never more than ``requestBudget``.
@@ -40,6 +39,6 @@ struct FlowSettings: Sendable, Equatable {
         self.operationBudget = min(Self.requestBudget, qrWait + upstreamTimeout * 3)
     }
 
-    /// How long the tenant's lock is taken for: longer than the operation's own deadline.
-    var leaseDuration: Duration { operationBudget + Self.leaseMargin }
+    /// How long the tenant's lock is taken for, and each renewal extends it by: ``LeaseSettings/duration``.
+    var leaseDuration: Duration { lease.duration }
 }

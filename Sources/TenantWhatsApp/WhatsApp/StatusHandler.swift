@@ -63,7 +63,7 @@ struct StatusHandler: RouteHandler {
     private func check(
         _ name: String, of tenant: TenantID, known record: TenantRecord, flow: WhatsAppFlow
     ) throws(APIError) -> StatusCheck {
-        switch flow.evolution.attempt.connectionState(instance: name) {
+        switch try flow.evolution.attempt.connectionState(instance: name) {
         case .success(let state):
             let checkedAt = try flow.recordObservedState(state, of: name, for: tenant, known: record)
             return .observed(state, instanceName: name, checkedAt: checkedAt)

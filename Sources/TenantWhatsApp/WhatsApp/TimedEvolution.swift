@@ -7,7 +7,7 @@ import Logging
 /// Built per request (a struct holding the request's context, cheap to make). Its methods are those of
 /// ``EvolutionAPI`` without the deadline, and throw the envelope; the calls whose failures some flows answer
 /// themselves (404: the instance is gone, 403: the name is taken, 400: log out first) are in ``attempt``, which hands
-/// the failure back.
+/// the failure back. With a lease, no call is made once the request no longer holds it (``LeaseKeeper``).
 struct TimedEvolution {
     /// The calls, each with its failure handed back instead of answered.
     let attempt: Attempt
@@ -19,35 +19,36 @@ struct TimedEvolution {
     /// are not about one request (a refused API key).
     init(
         _ servers: any EvolutionServers, on server: EvolutionServerID, context: RequestContext,
-        deadline: ContinuousClock.Instant, logger: Logger
+        deadline: ContinuousClock.Instant, logger: Logger, lease: LeaseKeeper? = nil
     ) {
-        attempt = Attempt(servers: servers, server: server, context: context, deadline: deadline, logger: logger)
+        attempt = Attempt(
+            servers: servers, server: server, context: context, deadline: deadline, logger: logger, lease: lease)
     }
 
     /// See ``EvolutionAPI/connect(instance:pairingNumber:deadline:)``.
     func connect(instance name: String, pairingNumber: PairingNumber?) throws(APIError) -> EvolutionConnectResult {
-        try answer(attempt.connect(instance: name, pairingNumber: pairingNumber))
+        try answer(try attempt.connect(instance: name, pairingNumber: pairingNumber))
     }
 
     /// See ``EvolutionAPI/connectionState(instance:deadline:)``.
     func connectionState(instance name: String) throws(APIError) -> EvolutionConnectionState {
-        try answer(attempt.connectionState(instance: name))
+        try answer(try attempt.connectionState(instance: name))
     }
 
     /// See ``EvolutionAPI/logout(instance:deadline:)``.
     @discardableResult
     func logout(instance name: String) throws(APIError) -> EvolutionLogoutResult {
-        try answer(attempt.logout(instance: name))
+        try answer(try attempt.logout(instance: name))
     }
 
     /// See ``EvolutionAPI/deleteInstance(named:deadline:)``.
     func deleteInstance(named name: String) throws(APIError) {
-        try answer(attempt.deleteInstance(named: name))
+        try answer(try attempt.deleteInstance(named: name))
     }
 
     /// See ``EvolutionAPI/ensureWebhook(instance:deadline:)``.
     func ensureWebhook(instance name: String) throws(APIError) {
-        try answer(attempt.ensureWebhook(instance: name))
+        try answer(try attempt.ensureWebhook(instance: name))
     }
 
     /// The envelope for an upstream failure the flow does not handle; a refused key is also an alert in the log.
@@ -76,12 +77,14 @@ extension TimedEvolution {
         let context: RequestContext
         let deadline: ContinuousClock.Instant
         let logger: Logger
+        /// The tenant's lease this request holds, if any: checked before every call.
+        let lease: LeaseKeeper?
 
         /// See ``EvolutionAPI/createInstance(named:pairingNumber:deadline:)``.
         func createInstance(
             named name: String, pairingNumber: PairingNumber?
-        ) -> Result<EvolutionCreatedInstance, EvolutionError> {
-            timed("createInstance") { upstream throws(EvolutionError) in
+        ) throws(APIError) -> Result<EvolutionCreatedInstance, EvolutionError> {
+            try timed("createInstance") { upstream throws(EvolutionError) in
                 try upstream.createInstance(named: name, pairingNumber: pairingNumber, deadline: deadline)
             }
         }
@@ -89,44 +92,49 @@ extension TimedEvolution {
         /// See ``EvolutionAPI/connect(instance:pairingNumber:deadline:)``.
         func connect(
             instance name: String, pairingNumber: PairingNumber?
-        ) -> Result<EvolutionConnectResult, EvolutionError> {
-            timed("connect") { upstream throws(EvolutionError) in
+        ) throws(APIError) -> Result<EvolutionConnectResult, EvolutionError> {
+            try timed("connect") { upstream throws(EvolutionError) in
                 try upstream.connect(instance: name, pairingNumber: pairingNumber, deadline: deadline)
             }
         }
 
         /// See ``EvolutionAPI/connectionState(instance:deadline:)``.
-        func connectionState(instance name: String) -> Result<EvolutionConnectionState, EvolutionError> {
-            timed("connectionState") { upstream throws(EvolutionError) in
+        func connectionState(
+            instance name: String
+        ) throws(APIError) -> Result<EvolutionConnectionState, EvolutionError> {
+            try timed("connectionState") { upstream throws(EvolutionError) in
                 try upstream.connectionState(instance: name, deadline: deadline)
             }
         }
 
         /// See ``EvolutionAPI/logout(instance:deadline:)``.
-        func logout(instance name: String) -> Result<EvolutionLogoutResult, EvolutionError> {
-            timed("logout") { upstream throws(EvolutionError) in try upstream.logout(instance: name, deadline: deadline)
+        func logout(instance name: String) throws(APIError) -> Result<EvolutionLogoutResult, EvolutionError> {
+            try timed("logout") { upstream throws(EvolutionError) in
+                try upstream.logout(instance: name, deadline: deadline)
             }
         }
 
         /// See ``EvolutionAPI/deleteInstance(named:deadline:)``.
-        func deleteInstance(named name: String) -> Result<Void, EvolutionError> {
-            timed("deleteInstance") { upstream throws(EvolutionError) in
+        func deleteInstance(named name: String) throws(APIError) -> Result<Void, EvolutionError> {
+            try timed("deleteInstance") { upstream throws(EvolutionError) in
                 try upstream.deleteInstance(named: name, deadline: deadline)
             }
         }
 
         /// See ``EvolutionAPI/ensureWebhook(instance:deadline:)``.
-        func ensureWebhook(instance name: String) -> Result<Void, EvolutionError> {
-            timed("ensureWebhook") { upstream throws(EvolutionError) in
+        func ensureWebhook(instance name: String) throws(APIError) -> Result<Void, EvolutionError> {
+            try timed("ensureWebhook") { upstream throws(EvolutionError) in
                 try upstream.ensureWebhook(instance: name, deadline: deadline)
             }
         }
 
         /// Runs `call` on the server's upstream as it is now (a server disabled meanwhile refuses it) and records it
-        /// as `evolution.<name>` with its outcome.
+        /// as `evolution.<name>` with its outcome; throws instead, calling nothing, once the request no longer holds
+        /// its lease.
         private func timed<Success>(
             _ name: String, _ call: (any EvolutionAPI) throws(EvolutionError) -> Success
-        ) -> Result<Success, EvolutionError> {
+        ) throws(APIError) -> Result<Success, EvolutionError> {
+            try lease?.ensureHeld(context)
             let started = ContinuousClock.now
             let result = Result { () throws(EvolutionError) in try call(servers.upstream(on: server)) }
             let outcome =

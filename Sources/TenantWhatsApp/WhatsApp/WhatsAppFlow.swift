@@ -10,9 +10,12 @@ struct WhatsAppFlow {
     /// When the request must have its answer; every upstream call gets what is left of it.
     let deadline: ContinuousClock.Instant
     /// The tenant rows.
-    let tenants: TimedTenantRepository
+    private(set) var tenants: TimedTenantRepository
     /// The Evolution server the tenant is placed on (see ``on(_:)``).
     private(set) var evolution: TimedEvolution
+    /// The tenant's lease, in the flow ``whileHoldingLock(on:_:)`` hands its body: every call to the tenant rows and
+    /// to Evolution first checks that the request still holds it.
+    private(set) var lease: LeaseKeeper?
 
     /// A flow for the request of `context`, with `budget` from when the request arrived.
     init(_ dependencies: WhatsAppDependencies, context: RequestContext, budget: Duration) {
@@ -32,8 +35,20 @@ struct WhatsAppFlow {
     func on(_ server: EvolutionServerID) -> WhatsAppFlow {
         var flow = self
         flow.evolution = TimedEvolution(
-            dependencies.servers, on: server, context: context, deadline: deadline, logger: dependencies.logger)
+            dependencies.servers, on: server, context: context, deadline: deadline, logger: dependencies.logger,
+            lease: lease)
         context.logMetadata["server"] = .string(server.rawValue)
+        return flow
+    }
+
+    /// This flow holding `keeper`'s lease: its calls stop once the lease is no longer surely the request's own.
+    private func holding(_ keeper: LeaseKeeper) -> WhatsAppFlow {
+        var flow = self
+        flow.lease = keeper
+        flow.tenants = TimedTenantRepository(dependencies.tenants, context: context, lease: keeper)
+        flow.evolution = TimedEvolution(
+            dependencies.servers, on: server, context: context, deadline: deadline, logger: dependencies.logger,
+            lease: keeper)
         return flow
     }
 
@@ -65,16 +80,34 @@ struct WhatsAppFlow {
 
     /// Runs `body` holding the tenant's operation lock (a lease in PostgreSQL, shared by every process and host):
     /// 409 `operation_in_progress` when another request holds it, 404 `tenant_not_found` without the tenant.
+    ///
+    /// The lease is short (``LeaseSettings/duration``) and renewed by a ``LeaseKeeper`` while `body` runs, so a
+    /// responder killed mid-operation locks the tenant out for no longer than that. `body` gets this flow holding the
+    /// lease: each of its calls to the tenant rows or to Evolution first checks the lease, and once a renewal found it
+    /// taken over (409) or none went through in time (503), the next call throws instead of being made. The lease is
+    /// given back when `body` ends, after the keeper has stopped.
     func whileHoldingLock<Success>(
-        on tenant: TenantID, _ body: () throws(APIError) -> Success
+        on tenant: TenantID, _ body: (WhatsAppFlow) throws(APIError) -> Success
     ) throws(APIError) -> Success {
+        let settings = dependencies.settings.lease
+        let acquiredAt = dependencies.clock.now()
         let attempt = try context.database("lock") { () throws(PostgresError) in
-            try dependencies.lock.acquire(tenant, for: dependencies.settings.leaseDuration)
+            try dependencies.lock.acquire(tenant, for: settings.duration)
         }
         switch attempt {
         case .acquired(let lease):
             defer { dependencies.lock.release(lease) }
-            return try body()
+            guard
+                let keeper = LeaseKeeper.start(
+                    lease, acquiredAt: acquiredAt, lock: dependencies.lock, settings: settings,
+                    clock: dependencies.clock, logger: dependencies.logger, requestID: context.requestID)
+            else {
+                // Out of threads: without renewals the lease would run out under the operation.
+                context.logMetadata["limited"] = "threads"
+                throw APIError.overloaded()
+            }
+            defer { keeper.stop() }
+            return try body(holding(keeper))
         case .held: throw APIError.operationInProgress()
         case .noSuchTenant: throw APIError(.tenantNotFound)
         }

@@ -83,9 +83,19 @@ final class RawHTTPConnection: @unchecked Sendable {
         return try readResponse()
     }
 
+    /// Whether the server has sent something not read yet (an answer, or the end of the connection), without
+    /// waiting.
+    var hasSomethingToRead: Bool {
+        guard buffered.isEmpty else { return true }
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     /// Reads one response whose body is framed by `Content-Length` (nginx's error pages and the responder's
-    /// answers are); bytes after it stay buffered for the next one.
-    func readResponse() throws -> TestHTTPResponse {
+    /// answers are), waiting at most `timeoutSeconds` for each read; bytes after it stay buffered for the next one.
+    func readResponse(timeoutSeconds: Int = 30) throws -> TestHTTPResponse {
+        try setReceiveTimeout(seconds: timeoutSeconds)
         let separator = Data("\r\n\r\n".utf8)
         while buffered.range(of: separator) == nil { try receiveMore() }
         let split = buffered.range(of: separator)!

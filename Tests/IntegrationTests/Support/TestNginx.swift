@@ -83,6 +83,17 @@ final class TestNginx: @unchecked Sendable {
         ])
     }
 
+    /// The master process's id.
+    var masterPID: Int32 { process.processIdentifier }
+
+    /// The worker process (the configuration starts one), found among the master's children.
+    func workerPID() throws -> Int32 {
+        guard let worker = ProcessMemory.children(of: masterPID).first else {
+            throw TestFailure("nginx (pid \(masterPID)) has no worker process")
+        }
+        return worker
+    }
+
     /// Stops nginx gracefully (SIGQUIT) and waits for it.
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGQUIT) }

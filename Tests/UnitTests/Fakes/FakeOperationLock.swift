@@ -17,10 +17,22 @@ final class FakeOperationLock: OperationLock {
         case failure(PostgresError)
     }
 
+    /// What the next renewals find.
+    enum RenewalAnswer: Sendable {
+        /// The lease is still its holder's: extended.
+        case held
+        /// Someone else holds the tenant's lock now.
+        case gone
+        /// PostgreSQL fails.
+        case failure(PostgresError)
+    }
+
     private struct State {
         var answer = Answer.free
+        var renewalAnswer = RenewalAnswer.held
         var attempts: [(tenant: TenantID, duration: Duration)] = []
         var granted: [OperationLease] = []
+        var renewals: [OperationLease] = []
         var releases: [OperationLease] = []
     }
 
@@ -30,6 +42,23 @@ final class FakeOperationLock: OperationLock {
     var answer: Answer {
         get { state.withLock { $0.answer } }
         set { state.withLock { $0.answer = newValue } }
+    }
+
+    /// What every following renewal finds.
+    var renewalAnswer: RenewalAnswer {
+        get { state.withLock { $0.renewalAnswer } }
+        set { state.withLock { $0.renewalAnswer = newValue } }
+    }
+
+    /// The leases renewals were attempted for, in order.
+    var renewals: [OperationLease] {
+        state.withLock { $0.renewals }
+    }
+
+    /// Waits (at most `timeout`, on the real clock) until `count` renewals have been attempted; false when they were
+    /// not.
+    func awaitRenewals(_ count: Int, timeout: Duration = .seconds(10)) -> Bool {
+        state.wait(until: .now + timeout) { $0.renewals.count >= count ? true : nil } ?? false
     }
 
     /// The tenants an acquisition was attempted for, in order.
@@ -66,6 +95,18 @@ final class FakeOperationLock: OperationLock {
             }
         }
         return try attempt.get()
+    }
+
+    func renew(_ lease: OperationLease, for duration: Duration) throws(PostgresError) -> Bool {
+        let outcome = state.withLockNotifying { state -> Result<Bool, PostgresError> in
+            state.renewals.append(lease)
+            switch state.renewalAnswer {
+            case .held: return .success(true)
+            case .gone: return .success(false)
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 
     func release(_ lease: OperationLease) {

@@ -25,6 +25,11 @@ final class ManualFlowClock: Sendable {
         state.withLock { $0.pauses }
     }
 
+    /// Moves the clock on by `duration` without a pause (time another party took: an upstream call's).
+    func advance(by duration: Duration) {
+        state.withLock { $0.elapsed += duration }
+    }
+
     /// The clock as the flows take it.
     var flowClock: FlowClock {
         FlowClock(
