@@ -95,6 +95,7 @@ final class LiveEventsTests {
             ("not-a-ticket", tenant, "text/event-stream", 401, "invalid_ticket"),
             (ticket, other, "text/event-stream", 403, "tenant_forbidden"),
             (ticket, tenant, "application/json", 406, "not_acceptable"),
+            (ticket, tenant, "*/*", 406, "not_acceptable"),
             (nil, tenant, "application/json", 401, "missing_ticket"),
         ]
         for refusal in cases {

@@ -17,7 +17,11 @@ struct ErrorCatalogueTests {
 
     /// The product's nginx files: the includes a production server uses and the local stack's configuration (the
     /// simulator's own configuration answers as Evolution does, not in this envelope).
-    static let nginxFiles = ["tenant-whatsapp.locations.conf", "tenant-whatsapp.http.conf", "local.conf.template"]
+    static let nginxFiles = [
+        "tenant-whatsapp.locations.conf", "tenant-whatsapp.http.conf", "local.conf.template",
+        "tenant-whatsapp.events.http.conf", "tenant-whatsapp.events.locations.conf",
+        "tenant-whatsapp.events.redis.conf",
+    ]
 
     static func nginxErrorBodies() throws -> [NginxErrorBody] {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

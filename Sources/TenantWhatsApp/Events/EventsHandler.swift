@@ -9,7 +9,8 @@ import Secrets
 /// locations that set `EVENTS_SUBREQUEST` (a client cannot):
 /// - `authorize`, before subscribing: 204 lets the subscription through; a refusal's status and envelope reach the
 ///   client as they are. In this order: 401 `missing_ticket`, 400 `invalid_tenant_id`, 401 `invalid_ticket`
-///   (unknown, malformed or expired), 403 `tenant_forbidden` (another tenant's ticket), 406 `not_acceptable`.
+///   (unknown, malformed or expired), 403 `tenant_forbidden` (another tenant's ticket), 406 `not_acceptable` (an
+///   `Accept` that does not name `text/event-stream`).
 /// - `subscribed`, once the subscriber is on the channel: the tenant's current state is published, so it is the first
 ///   message every new subscriber gets.
 ///
@@ -63,14 +64,14 @@ struct EventsHandler: RouteHandler {
         return nil
     }
 
-    /// Whether `Accept` allows `text/event-stream`: absent, or a range `text/event-stream`, `text/*` or `*/*` with a
-    /// weight above zero (RFC 9110, 12.5.1).
+    /// Whether `Accept` names `text/event-stream` with a weight above zero (RFC 9110, 12.5.1). A wildcard (`*/*`,
+    /// `text/*`) or no `Accept` is not enough: nchan serves a stream only to a request naming the type (an
+    /// EventSource always does), and the route must answer the same with or without it.
     static func acceptsEventStream(_ fields: [String]) -> Bool {
-        guard !fields.isEmpty else { return true }
         for field in fields {
             for range in field.split(separator: ",") {
                 let parts = range.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
-                guard let type = parts.first, ["text/event-stream", "text/*", "*/*"].contains(type) else { continue }
+                guard parts.first == "text/event-stream" else { continue }
                 let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
                 if (weight ?? 1) > 0 { return true }
             }
