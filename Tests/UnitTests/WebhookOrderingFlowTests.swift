@@ -5,8 +5,8 @@ import Testing
 
 /// The ordering table of Evolution's webhook deliveries (docs/webhooks.md, "Order"), through the route's handler and
 /// in-memory fakes: what a replayed, late, future-dated, undated or impossible delivery does, one from before the
-/// instance, one from the previous instance of the same name, and deliveries from nodes whose clocks are three hours
-/// behind, nine and fourteen hours ahead of UTC. The instance was created a minute before the kit's now.
+/// instance, one from the previous instance of the same name, and deliveries from nodes whose clocks are twelve and
+/// three hours behind, nine and fourteen hours ahead of UTC. The instance was created a minute before the kit's now.
 ///
 /// | case | delivery | answer | row |
 /// |---|---|---|---|
@@ -18,7 +18,7 @@ import Testing
 /// | missing | no `date_time` | 400, no SQL | unchanged |
 /// | impossible | Feb 30, hour 25, minute 61, second 60, year 0 | 400, no SQL | unchanged |
 /// | far behind | 13 h behind | 400, no SQL | unchanged |
-/// | UTC−3, UTC+9, UTC+14 nodes | every real delivery; a stale removal in the node's time | 200 | applied; name kept |
+/// | UTC−12, UTC−3, UTC+9, UTC+14 nodes | every real delivery; a stale removal in the node's time | 200 | applied; name kept |
 enum WebhookOrderingCase: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case aReplayedQRCodeOfThePreviousInstanceIsNotShown
     case aLateOpenOfThePreviousInstanceDoesNotOpenTheNewOne
@@ -29,6 +29,7 @@ enum WebhookOrderingCase: String, CaseIterable, Sendable, CustomTestStringConver
     case aDeliveryWithoutDateTimeIsRefused
     case anImpossibleDateTimeIsRefusedBeforeAnySQL
     case aDateThirteenHoursBehindIsRefused
+    case aNodeTwelveHoursBehindUTCHasEveryRealDeliveryApplied
     case aNodeThreeHoursBehindUTCHasEveryRealDeliveryApplied
     case aNodeNineHoursAheadOfUTCHasEveryRealDeliveryApplied
     case aNodeFourteenHoursAheadOfUTCHasEveryRealDeliveryApplied
@@ -107,6 +108,8 @@ enum WebhookOrderingCase: String, CaseIterable, Sendable, CustomTestStringConver
             kit.seedInstance(.connecting, createdAt: created)
             let behind = Kit.reading(Kit.shifted(kit.now, by: -13 * 3600))
             Self.expectRefused(kit.deliver("connection.update", data: Kit.connection("open"), dateTime: behind), kit)
+        case .aNodeTwelveHoursBehindUTCHasEveryRealDeliveryApplied:
+            try Self.runNode(kit, offsetMinutes: -720, server: Kit.s2, created: created)
         case .aNodeThreeHoursBehindUTCHasEveryRealDeliveryApplied:
             try Self.runNode(kit, offsetMinutes: -180, server: Kit.s1, created: created)
         case .aNodeNineHoursAheadOfUTCHasEveryRealDeliveryApplied:
