@@ -15,6 +15,7 @@ extension SimulatorSettings {
             "webhookDelayMs": .integer(webhookDelayMilliseconds),
             "exposeTokenInWebhooks": .bool(exposeTokenInWebhooks),
             "holdDeletedUntilDelivered": .bool(holdsDeletedNameUntilRemoveDelivered), "serverUrl": .string(serverURL),
+            "timeZoneOffsetMinutes": .integer(timeZoneOffsetMinutes),
         ]
     }
 
@@ -42,6 +43,7 @@ extension SimulatorSettings {
             case "webhookTimeoutMs": settings.webhookTimeoutMilliseconds = try integer(1...300_000)
             case "webhookRetryMs": settings.webhookRetryMilliseconds = try integer(0...300_000)
             case "webhookDelayMs": settings.webhookDelayMilliseconds = try integer(0...600_000)
+            case "timeZoneOffsetMinutes": settings.timeZoneOffsetMinutes = try integer(Self.timeZoneOffsetRange)
             case "webhookDeliveryMode":
                 guard let mode = value.stringValue.flatMap(WebhookDeliveryMode.init(rawValue:)) else {
                     throw .badRequest("\(name) must be normal, drop or fail")

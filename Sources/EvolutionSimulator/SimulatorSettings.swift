@@ -45,6 +45,14 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var exposeTokenInWebhooks: Bool = false
     /// `SIM_SERVER_URL` (`http://127.0.0.1`): the envelope's `server_url`.
     public var serverURL: String = "http://127.0.0.1"
+    /// `SIM_TIME_ZONE_OFFSET_MINUTES` (0): the time zone of the simulated host, in minutes east of UTC (−720 to 840).
+    /// Evolution writes `date_time` as its host's local wall-clock time with a `Z` stuck on (`Date.now() - tzoffset`,
+    /// docs/webhooks.md): a node in São Paulo (−180) sends times three hours behind UTC. The token's `iat` stays
+    /// UTC, as Evolution's `Date.now()`.
+    public var timeZoneOffsetMinutes: Int = 0
+
+    /// The range of ``timeZoneOffsetMinutes``: UTC−12 to UTC+14, every time zone there is.
+    public static let timeZoneOffsetRange = -720...840
 
     /// Settings with every default and `apiKey`.
     public init(apiKey: String) {
@@ -82,6 +90,7 @@ public struct SimulatorSettings: Sendable, Equatable {
         if let value = try number("SIM_WEBHOOK_TIMEOUT_MS", 1...300_000) { settings.webhookTimeoutMilliseconds = value }
         if let value = try number("SIM_WEBHOOK_RETRY_MS", 0...300_000) { settings.webhookRetryMilliseconds = value }
         if let value = try number("SIM_WEBHOOK_DELAY_MS", 0...600_000) { settings.webhookDelayMilliseconds = value }
+        settings.timeZoneOffsetMinutes = try timeZoneOffset(in: environment)
         if let text = environment["SIM_WEBHOOK_DELIVERY"], !text.isEmpty {
             guard let mode = WebhookDeliveryMode(rawValue: text) else {
                 throw ConfigurationError(variable: "SIM_WEBHOOK_DELIVERY", problem: "must be normal, drop or fail")
@@ -102,5 +111,18 @@ public struct SimulatorSettings: Sendable, Equatable {
         }
         if let url = environment["SIM_SERVER_URL"], !url.isEmpty { settings.serverURL = url }
         return settings
+    }
+
+    /// `SIM_TIME_ZONE_OFFSET_MINUTES`: a whole number of minutes, signed, within ``timeZoneOffsetRange``; 0 unset.
+    private static func timeZoneOffset(in environment: [String: String]) throws(ConfigurationError) -> Int {
+        let name = "SIM_TIME_ZONE_OFFSET_MINUTES"
+        guard let text = environment[name], !text.isEmpty else { return 0 }
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.utf8.count <= 4, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let value = Int(text), timeZoneOffsetRange.contains(value)
+        else {
+            throw ConfigurationError(variable: name, problem: "must be a whole number of minutes from -720 to 840")
+        }
+        return value
     }
 }

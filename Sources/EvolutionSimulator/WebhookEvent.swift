@@ -86,17 +86,25 @@ enum WebhookEvent {
 
     /// The envelope: `{"event","instance","data","destination","date_time","sender"?,"server_url","apikey"}`.
     /// `sender` is left out before the first login; `apikey` is the instance token only when exposing it is on.
+    /// `date_time` is `time` on the simulated host's wall clock with a `Z` stuck on, as Evolution writes it.
     static func envelope(
         event: String, data: JSONValue, instance: SimulatedInstance, destination: String, settings: SimulatorSettings,
         time: Timestamp
     ) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("event", .string(event)), ("instance", .string(instance.name)), ("data", data),
-            ("destination", .string(destination)), ("date_time", .string(time.description)),
+            ("destination", .string(destination)),
+            ("date_time", .string(localDateTime(time, offsetMinutes: settings.timeZoneOffsetMinutes))),
         ]
         if let owner = instance.owner { members.append(("sender", .string(owner.wuid))) }
         members.append(("server_url", .string(settings.serverURL)))
         members.append(("apikey", settings.exposeTokenInWebhooks ? .string(instance.token) : .null))
         return .object(members)
+    }
+
+    /// Evolution's `date_time` of `time` on a host `offsetMinutes` east of UTC: `new Date(Date.now() - tzoffset)
+    /// .toISOString()`, the local wall-clock reading written as if it were UTC (docs/webhooks.md, "Evolution's clock").
+    static func localDateTime(_ time: Timestamp, offsetMinutes: Int) -> String {
+        Timestamp(millisecondsSinceEpoch: time.millisecondsSinceEpoch + Int64(offsetMinutes) * 60_000).description
     }
 }

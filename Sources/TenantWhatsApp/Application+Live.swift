@@ -57,7 +57,8 @@ extension Application {
             limit: configuration.maximumEvolutionInFlight(maxRequests: maxRequests))
         let webhook = configuration.webhook.map { _ in
             EvolutionWebhookHandler(
-                servers: servers, tenants: dependencies.tenants, audit: dependencies.audit, logger: logger)
+                servers: servers, tenants: dependencies.tenants, audit: dependencies.audit,
+                clocks: Self.serverClocks(learnedOn: startup, storedIn: pool, logger: logger), logger: logger)
         }
         let metrics = metricsRegistry.map { registry in
             MetricsHandler(
@@ -90,6 +91,23 @@ extension Application {
             logger.error("event publishing is off: its thread did not start", metadata: ["error": "\(error)"])
             return NoStatePublisher()
         }
+    }
+
+    /// The Evolution servers' clocks, starting from the offsets stored by earlier processes (read on `startup`) and
+    /// storing each change through `pool`. Unreadable (PostgreSQL away, the migration not run yet): logged, and each
+    /// server's offset is learned from its first delivery.
+    static func serverClocks(
+        learnedOn startup: PostgresPool, storedIn pool: PostgresPool, logger: Logger
+    ) -> EvolutionServerClocks {
+        var known: [EvolutionServerID: EvolutionClockOffset] = [:]
+        do {
+            known = try PostgresEvolutionClockStore(pool: startup).learnedOffsets()
+        } catch {
+            logger.warning(
+                "Evolution servers' clock offsets not read; each is learned from its first delivery",
+                metadata: ["error": .string(error.description)])
+        }
+        return EvolutionServerClocks(known: known, store: PostgresEvolutionClockStore(pool: pool), logger: logger)
     }
 
     private static func flowSettings(_ configuration: Configuration) -> FlowSettings {

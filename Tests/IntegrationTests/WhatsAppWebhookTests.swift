@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Testing
 
 /// `POST /api/evolution/webhook` through nginx (issue 10): only Evolution's `jwt_key` tokens get in, each event is
@@ -97,17 +98,13 @@ final class WhatsAppWebhookTests {
     @Test func aRepeatedAndALateDeliveryChangeNothing() throws {
         let tenant = try storedTenant("order", status: "connecting")
         let open = #"{"state":"open","statusReason":200}"#
-        #expect(
-            try deliver(event: "connection.update", instance: tenant.name, data: open, at: "2026-01-01T10:00:02.000Z")
-                .status == 200)
+        let later = TestWebhookSender.reading(TestWebhookSender.shifted(.now(), by: 2))
+        let earlier = TestWebhookSender.reading(TestWebhookSender.shifted(.now(), by: 1))
+        #expect(try deliver(event: "connection.update", instance: tenant.name, data: open, at: later).status == 200)
         let afterFirst = try stack.tenantRowText(tenant.id)
-        #expect(
-            try deliver(event: "connection.update", instance: tenant.name, data: open, at: "2026-01-01T10:00:02.000Z")
-                .status == 200)
+        #expect(try deliver(event: "connection.update", instance: tenant.name, data: open, at: later).status == 200)
         let late = #"{"state":"connecting","statusReason":200}"#
-        #expect(
-            try deliver(event: "connection.update", instance: tenant.name, data: late, at: "2026-01-01T10:00:01.000Z")
-                .status == 200)
+        #expect(try deliver(event: "connection.update", instance: tenant.name, data: late, at: earlier).status == 200)
 
         let row = try #require(try stack.tenantRow(tenant.id))
         #expect(row["whatsapp_status"] as? String == "open")

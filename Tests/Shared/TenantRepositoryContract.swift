@@ -1,4 +1,5 @@
 import Postgres
+import Runtime
 import Testing
 
 @testable import TenantWhatsApp
@@ -18,6 +19,9 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
     case onlyTheNamedInstanceIsDetachedAndItsPlaceWithIt
     case aPushedEventOlderThanTheLastAppliedChangesNothing
     case aPushedQRCodeIsShownUntilTheInstanceOpens
+    case aPushedEventFromBeforeTheInstanceWasCreatedChangesNothing
+    case aRemovalDetachesOnlyTheInstanceItConcerns
+    case aStoredEventTimeFarAheadOfTheClockOrdersNothing
 
     var testDescription: String { rawValue }
 
@@ -88,25 +92,67 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
             #expect(record.instanceName == nil && record.status == nil && record.server == nil)
         case .aPushedEventOlderThanTheLastAppliedChangesNothing:
             _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
-            let later = "2026-12-06T10:00:02.000Z"
-            let earlier = "2026-12-06T10:00:01.000Z"
+            let earlier = Self.later(Timestamp.now(), by: 1)
+            let later = Self.later(earlier, by: 1)
             #expect(
                 try repository.recordPushedState(
-                    .open, of: name, for: t1, eventTime: later, clearQRCode: false, changeAudit: Self.audit) != nil)
+                    .open, of: name, for: t1, at: later, clearQRCode: false, changeAudit: Self.audit) != nil)
             #expect(
                 try repository.recordPushedState(
-                    .close, of: name, for: t1, eventTime: earlier, clearQRCode: false, changeAudit: Self.audit) == nil)
+                    .close, of: name, for: t1, at: earlier, clearQRCode: false, changeAudit: Self.audit) == nil)
+            #expect(try !repository.detachRemovedInstance(name, from: t1, at: earlier))
             #expect(try repository.find(t1)?.status == .open)
         case .aPushedQRCodeIsShownUntilTheInstanceOpens:
             _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
             let dataURL = "data:image/png;base64,iVBORw0KGgo="
-            #expect(try repository.storePushedQRCode(dataURL, of: name, for: t1, eventTime: nil))
+            let now = Timestamp.now()
+            #expect(try repository.storePushedQRCode(dataURL, of: name, for: t1, at: now))
             #expect(try repository.pushedQRCode(of: name, for: t1, maximumAge: .seconds(40))?.pngDataURL == dataURL)
             #expect(try repository.pushedQRCode(of: "tenant_other", for: t1, maximumAge: .seconds(40)) == nil)
             _ = try repository.recordPushedState(
-                .open, of: name, for: t1, eventTime: nil, clearQRCode: false, changeAudit: Self.audit)
+                .open, of: name, for: t1, at: now, clearQRCode: false, changeAudit: Self.audit)
             #expect(try repository.pushedQRCode(of: name, for: t1, maximumAge: .seconds(40)) == nil)
-            #expect(try !repository.storePushedQRCode(dataURL, of: name, for: t1, eventTime: nil))
+            #expect(try !repository.storePushedQRCode(dataURL, of: name, for: t1, at: now))
+        case .aPushedEventFromBeforeTheInstanceWasCreatedChangesNothing:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let createdAt = try #require(try repository.find(t1)?.instanceCreatedAt.flatMap(Timestamp.init(iso8601:)))
+            let before = Self.later(createdAt, by: -2)
+            #expect(
+                try repository.recordPushedState(
+                    .open, of: name, for: t1, at: before, clearQRCode: false, changeAudit: Self.audit) == nil)
+            #expect(try !repository.storePushedQRCode("data:image/png;base64,x", of: name, for: t1, at: before))
+            #expect(try !repository.detachRemovedInstance(name, from: t1, at: before))
+            #expect(try repository.find(t1)?.status == .connecting)
+            // Within the tolerance (PushedEventRules.creationTolerance), an event is the instance's.
+            let justBefore = Timestamp(millisecondsSinceEpoch: createdAt.millisecondsSinceEpoch - 500)
+            #expect(
+                try repository.recordPushedState(
+                    .open, of: name, for: t1, at: justBefore, clearQRCode: false, changeAudit: Self.audit) != nil)
+            #expect(try repository.find(t1)?.status == .open)
+        case .aRemovalDetachesOnlyTheInstanceItConcerns:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            let now = Timestamp.now()
+            #expect(try !repository.detachRemovedInstance("tenant_other", from: t1, at: now))
+            #expect(try repository.detachRemovedInstance(name, from: t1, at: now))
+            let record = try #require(try repository.find(t1))
+            #expect(record.instanceName == nil && record.status == nil && record.server == nil)
+            #expect(try !repository.detachRemovedInstance(name, from: t1, at: now))
+        case .aStoredEventTimeFarAheadOfTheClockOrdersNothing:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let now = Timestamp.now()
+            #expect(
+                try repository.recordPushedState(
+                    .open, of: name, for: t1, at: Self.later(now, by: 3600), clearQRCode: false,
+                    changeAudit: Self.audit) != nil)
+            #expect(
+                try repository.recordPushedState(
+                    .close, of: name, for: t1, at: now, clearQRCode: false, changeAudit: Self.audit) != nil)
+            #expect(try repository.find(t1)?.status == .close)
         }
+    }
+
+    /// `time` moved by `seconds` (negative: earlier).
+    static func later(_ time: Timestamp, by seconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: time.millisecondsSinceEpoch + seconds * 1000)
     }
 }

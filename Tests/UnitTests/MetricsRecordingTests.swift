@@ -1,6 +1,7 @@
 import Logging
 import Postgres
 import Resilience
+import Runtime
 import Testing
 
 @testable import HTTPServer
@@ -84,8 +85,12 @@ struct MetricsRecordingTests {
             servers: servers, tenants: tenants, audit: FakeAuditRecorder(), logger: Self.noLogs)
         let token = TestToken.make(
             claims: #"{"app":"evolution","action":"webhook","iat":\#(TestToken.now),"exp":\#(TestToken.now + 600)}"#)
-        func deliver(_ event: String, instance: String = "tenant_t1", token: String? = token) -> Int {
-            let body = #"{"event":"\#(event)","instance":"\#(instance)","data":{"state":"open"}}"#
+        func deliver(
+            _ event: String, instance: String = "tenant_t1", dateTime: String = Timestamp.now().description,
+            token: String? = token
+        ) -> Int {
+            let body =
+                #"{"event":"\#(event)","instance":"\#(instance)","data":{"state":"open"},"date_time":"\#(dateTime)"}"#
             var headers = HTTPHeaders()
             if let token { headers.add(name: "authorization", value: "Bearer \(token)") }
             let request = HTTPRequest(
@@ -106,6 +111,7 @@ struct MetricsRecordingTests {
             #expect(deliver("application.startup") == 200)
             #expect(deliver("connection.update", token: nil) == 401)
             #expect(deliver("connection.update\"") == 400)
+            #expect(deliver("connection.update", dateTime: "2026-02-30T10:00:00.000Z") == 400)
             tenants.failNext(.recordPushedState, with: PostgresError(kind: .connectionLost, message: "server closed"))
             #expect(deliver("connection.update") == 503)
         }
@@ -116,6 +122,7 @@ struct MetricsRecordingTests {
         #expect(samples[#"\#(deliveries){event="other",outcome="ignored"}"#] == 1)
         #expect(samples[#"\#(deliveries){event="unknown",outcome="refused"}"#] == 1)
         #expect(samples[#"\#(deliveries){event="unknown",outcome="invalid"}"#] == 1)
+        #expect(samples[#"\#(deliveries){event="connection.update",outcome="invalid"}"#] == 1)
         #expect(samples[#"\#(deliveries){event="connection.update",outcome="failed"}"#] == 1)
         #expect(!capture.registry.emitToString().contains("tenant_t"))
     }

@@ -1,3 +1,4 @@
+import Runtime
 import Testing
 
 @testable import TenantWhatsApp
@@ -26,15 +27,22 @@ struct PublishingTenantRepositoryTests {
         base.seed(tenant, .empty)
         #expect(try repository.recordState(.open, of: name, for: tenant, generation: nil, changeAudit: audit) == nil)
         #expect(try !repository.detachInstance(name, from: tenant))
-        #expect(try !repository.storePushedQRCode("data:x", of: name, for: tenant, eventTime: nil))
+        #expect(try !repository.storePushedQRCode("data:x", of: name, for: tenant, at: .now()))
+        #expect(try !repository.detachRemovedInstance(name, from: tenant, at: .now()))
         #expect(publisher.tenants.isEmpty)
     }
 
     @Test func attachingDetachingAndAPushedQRCodeAnnounceTheTenant() throws {
         base.seed(tenant, .empty)
         _ = try repository.attachInstance(name, on: .implicitDefault, status: .connecting, to: tenant)
-        #expect(try repository.storePushedQRCode("data:x", of: name, for: tenant, eventTime: nil))
+        #expect(try repository.storePushedQRCode("data:x", of: name, for: tenant, at: .now()))
         #expect(try repository.detachInstance(name, from: tenant))
         #expect(publisher.tenants == [tenant, tenant, tenant])
+    }
+
+    @Test func aPushedRemovalAnnouncesTheTenant() throws {
+        base.seed(tenant, .instance(name, .open))
+        #expect(try repository.detachRemovedInstance(name, from: tenant, at: .now()))
+        #expect(publisher.tenants == [tenant])
     }
 }

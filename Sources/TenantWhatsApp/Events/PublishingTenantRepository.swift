@@ -1,4 +1,5 @@
 import Postgres
+import Runtime
 
 /// A ``TenantRepository`` that queues a publish of the tenant's state after every write that changed what the event
 /// stream shows (docs/events.md). Each write is one statement, committed when it returns, so nothing is announced
@@ -46,21 +47,29 @@ struct PublishingTenantRepository: TenantRepository {
     }
 
     func recordPushedState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordPushedState(
-            status, of: name, for: tenant, eventTime: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
+            status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
         if let recorded, recorded.previous != status || clearQRCode { publisher.publish(tenant, qrCode: nil) }
         return recorded
     }
 
     func storePushedQRCode(
-        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+        _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp
     ) throws(PostgresError) -> Bool {
-        let stored = try base.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: eventTime)
+        let stored = try base.storePushedQRCode(dataURL, of: name, for: tenant, at: eventTime)
         if stored { publisher.publish(tenant, qrCode: nil) }
         return stored
+    }
+
+    func detachRemovedInstance(
+        _ name: String, from tenant: TenantID, at eventTime: Timestamp
+    ) throws(PostgresError) -> Bool {
+        let detached = try base.detachRemovedInstance(name, from: tenant, at: eventTime)
+        if detached { publisher.publish(tenant, qrCode: nil) }
+        return detached
     }
 
     func pushedQRCode(

@@ -1,8 +1,9 @@
 import Postgres
+import Runtime
 
 extension PostgresTenantRepository {
     func recordPushedState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         try record(
@@ -10,16 +11,32 @@ extension PostgresTenantRepository {
             changeAudit: changeAudit)
     }
 
+    private static let storePushedQRCodeStatement = """
+        UPDATE tenants AS t SET whatsapp_qr_code = $3::text, whatsapp_qr_received_at = now(),
+            whatsapp_event_at = $4::timestamptz
+        WHERE t.id = $1::text AND t.whatsapp_instance_name = $2::text AND t.whatsapp_status IS DISTINCT FROM 'open'
+            AND \(PushedEventRules.sql(row: "t", eventTime: "$4::timestamptz"))
+        """
+
     func storePushedQRCode(
-        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+        _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp
     ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
-            """
-            UPDATE tenants SET whatsapp_qr_code = $3::text, whatsapp_qr_received_at = now(),
-                whatsapp_event_at = coalesce($4::timestamptz, whatsapp_event_at)
-            WHERE id = $1::text AND whatsapp_instance_name = $2::text AND whatsapp_status IS DISTINCT FROM 'open'
-                AND ($4::timestamptz IS NULL OR whatsapp_event_at IS NULL OR whatsapp_event_at <= $4::timestamptz)
-            """, [tenant.rawValue, name, dataURL, eventTime])
+            Self.storePushedQRCodeStatement, [tenant.rawValue, name, dataURL, eventTime.description])
+        return rows.affectedRowCount == 1
+    }
+
+    private static let detachRemovedInstanceStatement = """
+        UPDATE tenants AS t SET \(detachedColumns)
+        WHERE t.id = $1::text AND t.whatsapp_instance_name = $2::text
+            AND \(PushedEventRules.sql(row: "t", eventTime: "$3::timestamptz"))
+        """
+
+    func detachRemovedInstance(
+        _ name: String, from tenant: TenantID, at eventTime: Timestamp
+    ) throws(PostgresError) -> Bool {
+        let rows = try pool.query(
+            Self.detachRemovedInstanceStatement, [tenant.rawValue, name, eventTime.description])
         return rows.affectedRowCount == 1
     }
 

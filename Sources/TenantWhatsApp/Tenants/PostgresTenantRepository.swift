@@ -1,4 +1,5 @@
 import Postgres
+import Runtime
 
 /// ``TenantRepository`` on the process's PostgreSQL pool: each call borrows a connection for one statement.
 struct PostgresTenantRepository: TenantRepository {
@@ -84,9 +85,9 @@ struct PostgresTenantRepository: TenantRepository {
     /// was, the update, and the audit row when the state changed, so a change is never recorded without its audit
     /// row (or the other way round).
     ///
-    /// With a `generation`, only the instance of that generation; with an `eventTime` (Evolution's clock), only when
-    /// no later event was applied (a late or repeated delivery changes nothing). `clearQRCode` drops the pushed QR
-    /// code, which `open` always does.
+    /// With a `generation`, only the instance of that generation; with an `eventTime` (a pushed event's instant,
+    /// UTC), only under ``PushedEventRules`` (an event older than the instance, or than the last one applied, changes
+    /// nothing). `clearQRCode` drops the pushed QR code, which `open` always does.
     static let recordStateStatement = """
         WITH before AS (
             -- Locked first, so concurrent writers see each other's state, never the same "before".
@@ -109,8 +110,8 @@ struct PostgresTenantRepository: TenantRepository {
                 updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
             FROM before
             WHERE t.id = before.id
-                -- Ordered on Evolution's clock: an event older than the last one applied changes nothing.
-                AND ($5::timestamptz IS NULL OR t.whatsapp_event_at IS NULL OR t.whatsapp_event_at <= $5::timestamptz)
+                -- A pushed event applies to the instance it concerns, in order (PushedEventRules).
+                AND ($5::timestamptz IS NULL OR \(PushedEventRules.sql(row: "t", eventTime: "$5::timestamptz")))
             RETURNING before.previous, t.whatsapp_checked_at
         ), audited AS (
             \(PostgresAuditTrail.insertInto)
@@ -123,12 +124,13 @@ struct PostgresTenantRepository: TenantRepository {
     /// Runs ``recordStateStatement``.
     func record(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        eventTime: String?, clearQRCode: Bool, changeAudit: AuditEntry
+        eventTime: Timestamp?, clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let rows = try pool.query(
             Self.recordStateStatement,
             [
-                tenant.rawValue, name, status.rawValue, generation, eventTime, clearQRCode ? "true" : "false",
+                tenant.rawValue, name, status.rawValue, generation, eventTime?.description,
+                clearQRCode ? "true" : "false",
                 changeAudit.action.rawValue, changeAudit.requestID, String(changeAudit.durationMilliseconds),
             ])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
@@ -142,10 +144,7 @@ struct PostgresTenantRepository: TenantRepository {
         let rows = try pool.query(
             """
             WITH detached AS (
-                UPDATE tenants SET whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
-                    whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
-                    whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL, evolution_server_id = NULL,
-                    whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+                UPDATE tenants SET \(Self.detachedColumns)
                 WHERE id = $1::text AND whatsapp_instance_name = $2::text
                     AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
                 RETURNING id
@@ -158,6 +157,14 @@ struct PostgresTenantRepository: TenantRepository {
             """, [tenant.rawValue, name, generation, server?.rawValue])
         return rows.first?["detached"] == "1"
     }
+
+    /// What forgetting an instance sets: no name, state, QR code or server, and nothing of the instance's times.
+    static let detachedColumns = """
+        whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
+            whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
+            whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL, evolution_server_id = NULL,
+            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+        """
 }
 
 /// Timestamps as the API writes them, computed by PostgreSQL.

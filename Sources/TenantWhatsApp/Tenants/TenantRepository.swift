@@ -1,4 +1,5 @@
 import Postgres
+import Runtime
 
 /// The `tenants` rows as the WhatsApp flows read and write them: one short statement per call, never held
 /// across an upstream call.
@@ -42,19 +43,27 @@ protocol TenantRepository: Sendable {
         _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
     ) throws(PostgresError) -> Bool
 
-    /// Records a state Evolution pushed for the tenant's instance `name` at `eventTime` (Evolution's clock, ISO
-    /// 8601), clearing the pushed QR code when the state is `open` or `clearQRCode`, and appending `changeAudit` in
-    /// the same statement when the state changed; nil when the tenant no longer has that instance or a later event
-    /// was applied already (a late or repeated delivery changes nothing).
+    /// Records a state Evolution pushed for the tenant's instance `name`, an event that happened at `eventTime` (UTC,
+    /// its `date_time` converted with its server's offset), clearing the pushed QR code when the state is `open` or
+    /// `clearQRCode`, and appending `changeAudit` in the same statement when the state changed; nil when the event
+    /// does not apply (``PushedEventRules``): the tenant no longer has that instance, the event is older than the
+    /// instance, or a later event was applied already (a late or repeated delivery changes nothing).
     func recordPushedState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
-    /// Stores a QR code (PNG data URL) Evolution pushed for the tenant's instance `name`; false when it does not
-    /// apply (another instance, already open, or older than the last event applied).
+    /// Stores a QR code (PNG data URL) Evolution pushed at `eventTime` for the tenant's instance `name`; false when it
+    /// does not apply (another instance, already open, or under ``PushedEventRules``).
     func storePushedQRCode(
-        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+        _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp
+    ) throws(PostgresError) -> Bool
+
+    /// Forgets the tenant's instance `name` that Evolution reports removed at `eventTime` (`remove.instance`), and its
+    /// place; false when it does not apply (``PushedEventRules``): another instance, or a removal older than the
+    /// instance stored now (a late or replayed removal of an earlier instance of the same name).
+    func detachRemovedInstance(
+        _ name: String, from tenant: TenantID, at eventTime: Timestamp
     ) throws(PostgresError) -> Bool
 
     /// The QR code pushed for the tenant's instance `name` within `maximumAge`, unless it is open; nil otherwise.

@@ -1,5 +1,6 @@
 import HTTPServer
 import Postgres
+import Runtime
 
 /// The tenant repository as one request calls it: each call timed on the request's log line (`db.find`,
 /// `db.attachInstance`, …) and its failure answered 503 `database_unavailable`.
@@ -70,24 +71,31 @@ struct TimedTenantRepository {
         }
     }
 
-    /// See ``TenantRepository/recordPushedState(_:of:for:eventTime:clearQRCode:changeAudit:)``.
+    /// See ``TenantRepository/recordPushedState(_:of:for:at:clearQRCode:changeAudit:)``.
     func recordPushedState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
         try database("recordPushedState") { () throws(PostgresError) in
             try base.recordPushedState(
-                status, of: name, for: tenant, eventTime: eventTime, clearQRCode: clearQRCode,
-                changeAudit: changeAudit)
+                status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
         }
     }
 
-    /// See ``TenantRepository/storePushedQRCode(_:of:for:eventTime:)``.
+    /// See ``TenantRepository/storePushedQRCode(_:of:for:at:)``.
     func storePushedQRCode(
-        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+        _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp
     ) throws(APIError) -> Bool {
         try database("storePushedQRCode") { () throws(PostgresError) in
-            try base.storePushedQRCode(dataURL, of: name, for: tenant, eventTime: eventTime)
+            try base.storePushedQRCode(dataURL, of: name, for: tenant, at: eventTime)
+        }
+    }
+
+    /// See ``TenantRepository/detachRemovedInstance(_:from:at:)``.
+    func detachRemovedInstance(_ name: String, from tenant: TenantID, at eventTime: Timestamp) throws(APIError) -> Bool
+    {
+        try database("detachRemovedInstance") { () throws(PostgresError) in
+            try base.detachRemovedInstance(name, from: tenant, at: eventTime)
         }
     }
 

@@ -2,6 +2,7 @@ import HTTPServer
 import JSON
 import JWT
 import Logging
+import Runtime
 
 /// `POST /api/evolution/webhook[/{serverId}]`: what an Evolution server pushes about our instances, recorded as a
 /// status check would. The route without a server is `default`'s.
@@ -11,15 +12,38 @@ import Logging
 /// server this service does not know), which Evolution does not retry. A delivery about an instance placed on another
 /// server than the one it was signed for changes nothing: answered, audited (`webhook`, `ignored_other_server`) and
 /// ignored. Events about an
-/// instance no tenant has are answered 200 and ignored, so Evolution does not retry them either. Deliveries can
-/// repeat and arrive out of order: each write is conditional on the instance name and ordered on Evolution's
-/// `date_time`, so a replay or a late event changes nothing. Each delivery is counted by event and outcome
+/// instance no tenant has are answered 200 and ignored, so Evolution does not retry them either.
+///
+/// Evolution's `date_time` is its host's local wall-clock time with a `Z` stuck on: it is read strictly and checked
+/// against this host's clock in Swift, before any SQL (400 `invalid_body` when it is missing, no real instant, or
+/// explained by no time zone), then converted to UTC with the offset this process learned for the delivering server
+/// (``EvolutionServerClocks``). Deliveries can repeat and arrive out of order, late or replayed: each write applies
+/// only to the instance stored when the event happened and only when no later event was applied
+/// (``PushedEventRules``), so such an event changes nothing. Each delivery is counted by event and outcome
 /// (``WebhookMetrics``).
 struct EvolutionWebhookHandler: RouteHandler {
     let servers: any EvolutionServers
     let tenants: any TenantRepository
     let audit: any AuditRecorder
+    /// Each Evolution server's clock as this process learned it from its deliveries.
+    let clocks: EvolutionServerClocks
+    /// This host's wall clock (the tests set their own).
+    let now: @Sendable () -> Timestamp
     let logger: Logger
+
+    /// A handler whose server clocks start unknown and are kept in memory only unless `clocks` is given.
+    init(
+        servers: any EvolutionServers, tenants: any TenantRepository, audit: any AuditRecorder,
+        clocks: EvolutionServerClocks? = nil, now: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        logger: Logger
+    ) {
+        self.servers = servers
+        self.tenants = tenants
+        self.audit = audit
+        self.clocks = clocks ?? EvolutionServerClocks(store: nil, logger: logger)
+        self.now = now
+        self.logger = logger
+    }
 
     func handle(
         _ request: HTTPRequest, parameters: [String: String], context: RequestContext
@@ -40,11 +64,12 @@ struct EvolutionWebhookHandler: RouteHandler {
     private func receive(
         _ request: HTTPRequest, server name: String?, context: RequestContext, event: inout String?
     ) throws(APIError) -> Bool {
-        let server = try authenticate(request, server: name, context: context)
+        let (server, claims) = try authenticate(request, server: name, context: context)
         guard let delivery = WebhookDelivery(body: request.body) else { throw APIError(.invalidBody) }
         event = delivery.event
         context.logMetadata["event"] = .string(delivery.event)
         context.logMetadata["instanceName"] = .string(delivery.instanceName)
+        let eventTime = try instant(of: delivery, from: server, claims: claims, context: context)
         guard let tenant = delivery.tenant else {
             logIgnored(delivery, because: "not one of our instances")
             return false
@@ -59,7 +84,7 @@ struct EvolutionWebhookHandler: RouteHandler {
                     duration: .now - context.startedAt))
             return false
         }
-        let applied = try apply(delivery, tenant: tenant, context: context)
+        let applied = try apply(delivery, at: eventTime, tenant: tenant, context: context)
         context.logMetadata["applied"] = .stringConvertible(applied)
         return applied
     }
@@ -74,28 +99,30 @@ struct EvolutionWebhookHandler: RouteHandler {
         return (record.server ?? .implicitDefault) == server
     }
 
-    /// Records what the event says; false when it did not apply (another instance, late, or an event we ignore).
-    private func apply(_ delivery: WebhookDelivery, tenant: TenantID, context: RequestContext) throws(APIError) -> Bool
-    {
+    /// Records what the event, which happened at `eventTime`, says; false when it did not apply (another instance, an
+    /// event older than the instance or than the last one applied, or an event we ignore).
+    private func apply(
+        _ delivery: WebhookDelivery, at eventTime: Timestamp, tenant: TenantID, context: RequestContext
+    ) throws(APIError) -> Bool {
         let name = delivery.instanceName
+        let pushed = PushedEvent(name: name, tenant: tenant, time: eventTime)
         switch delivery.event {
         case "connection.update":
             guard let state = Self.state(in: delivery.data) else { throw APIError(.invalidBody) }
-            return try record(state, of: name, for: tenant, delivery: delivery, clearQRCode: false, context: context)
+            return try record(state, pushed, clearQRCode: false, context: context)
         case "logout.instance":
-            return try record(.close, of: name, for: tenant, delivery: delivery, clearQRCode: true, context: context)
+            return try record(.close, pushed, clearQRCode: true, context: context)
         case "qrcode.updated":
             if let dataURL = delivery.data["qrcode"]?["base64"]?.stringValue,
                 dataURL.hasPrefix(EvolutionQRCode.pngDataURLPrefix)
             {
-                return try tenants(of: context).storePushedQRCode(
-                    dataURL, of: name, for: tenant, eventTime: delivery.eventTime)
+                return try tenants(of: context).storePushedQRCode(dataURL, of: name, for: tenant, at: eventTime)
             }
             guard delivery.data["message"]?.stringValue != nil else { throw APIError(.invalidBody) }
             // The QR code limit: Evolution logs the instance out and stops making codes.
-            return try record(.close, of: name, for: tenant, delivery: delivery, clearQRCode: true, context: context)
+            return try record(.close, pushed, clearQRCode: true, context: context)
         case "remove.instance":
-            let detached = try tenants(of: context).detachInstance(name, from: tenant)
+            let detached = try tenants(of: context).detachRemovedInstance(name, from: tenant, at: eventTime)
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
             return detached
         default:
@@ -104,13 +131,19 @@ struct EvolutionWebhookHandler: RouteHandler {
         }
     }
 
+    /// An event about the tenant's instance `name` that happened at `time`.
+    private struct PushedEvent {
+        let name: String
+        let tenant: TenantID
+        let time: Timestamp
+    }
+
     private func record(
-        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, delivery: WebhookDelivery,
-        clearQRCode: Bool, context: RequestContext
+        _ state: EvolutionConnectionState, _ event: PushedEvent, clearQRCode: Bool, context: RequestContext
     ) throws(APIError) -> Bool {
-        let changeAudit = auditEntry(state.rawValue, tenant: tenant, name: name, context: context)
+        let changeAudit = auditEntry(state.rawValue, tenant: event.tenant, name: event.name, context: context)
         let recorded = try tenants(of: context).recordPushedState(
-            state, of: name, for: tenant, eventTime: delivery.eventTime, clearQRCode: clearQRCode,
+            state, of: event.name, for: event.tenant, at: event.time, clearQRCode: clearQRCode,
             changeAudit: changeAudit)
         return recorded != nil
     }
@@ -123,10 +156,10 @@ struct EvolutionWebhookHandler: RouteHandler {
     }
 
     /// Verifies the delivery's token with the key of the server it names (`default` without one) and returns that
-    /// server.
+    /// server and the token's claims.
     private func authenticate(
         _ request: HTTPRequest, server name: String?, context: RequestContext
-    ) throws(APIError) -> EvolutionServerID {
+    ) throws(APIError) -> (EvolutionServerID, JWTClaims) {
         let failure: AuthenticationFailure
         do {
             let token = try Authenticator.bearerToken(in: request.headers)
@@ -144,7 +177,7 @@ struct EvolutionWebhookHandler: RouteHandler {
                 throw APIError(
                     .invalidToken, headers: HTTPHeaders([("WWW-Authenticate", #"Bearer error="invalid_token""#)]))
             }
-            return server
+            return (server, claims)
         } catch let error as AuthenticationFailure {
             failure = error
         } catch let error as APIError {

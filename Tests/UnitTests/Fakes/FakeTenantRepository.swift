@@ -16,8 +16,8 @@ final class FakeTenantRepository: TenantRepository {
         var checkedAgeMilliseconds: Int? = nil
         /// The QR code Evolution pushed, still young enough to show.
         var qrCode: String? = nil
-        /// Evolution's time of the last pushed event applied (ISO 8601, so text order is time order).
-        var eventTime: String? = nil
+        /// The instant of the last pushed event applied.
+        var eventTime: Timestamp? = nil
         /// The stored instance's generation (nil in rows seeded without one).
         var generation: String? = nil
         /// The server the tenant is placed on (nil in rows seeded without one: `default` for an instance).
@@ -39,7 +39,7 @@ final class FakeTenantRepository: TenantRepository {
     /// The repository's methods, as recorded and as failures are scripted.
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
-        case place, releasePlacement, adopt
+        case place, releasePlacement, adopt, detachRemovedInstance
     }
 
     /// When seeded instances were created.
@@ -58,6 +58,7 @@ final class FakeTenantRepository: TenantRepository {
         var failures: [(method: Method, error: PostgresError)] = []
         var actions: [(method: Method, action: @Sendable (inout [TenantID: Row]) -> Void)] = []
         var calls: [Method] = []
+        var databaseNow: @Sendable () -> Timestamp = { Timestamp.now() }
     }
 
     private let state = ConditionLock(State())
@@ -183,18 +184,26 @@ final class FakeTenantRepository: TenantRepository {
         return recorded
     }
 
+    /// PostgreSQL's clock as the pushed writes read it (``PushedEventRules``): the real one unless a test sets it.
+    var databaseNow: @Sendable () -> Timestamp {
+        get { state.withLock { $0.databaseNow } }
+        set { state.withLock { $0.databaseNow = newValue } }
+    }
+
     func recordPushedState(
-        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, eventTime: String?,
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
         clearQRCode: Bool, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
+        let now = databaseNow()
         let recorded = try call(.recordPushedState) { rows -> RecordedState? in
-            guard var row = rows[tenant], row.instanceName == name else { return nil }
-            if let eventTime, let applied = row.eventTime, applied > eventTime { return nil }
+            guard var row = rows[tenant], row.instanceName == name, Self.applies(eventTime, to: row, now: now) else {
+                return nil
+            }
             let previous = row.status
             row.status = status
             row.checkedAt = Self.checkedAt
             row.checkedAgeMilliseconds = 0
-            row.eventTime = eventTime ?? row.eventTime
+            row.eventTime = eventTime
             if status == .open || clearQRCode { row.qrCode = nil }
             rows[tenant] = row
             return RecordedState(previous: previous, checkedAt: Self.checkedAt)
@@ -204,16 +213,38 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     func storePushedQRCode(
-        _ dataURL: String, of name: String, for tenant: TenantID, eventTime: String?
+        _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp
     ) throws(PostgresError) -> Bool {
-        try call(.storePushedQRCode) { rows -> Bool in
-            guard var row = rows[tenant], row.instanceName == name, row.status != .open else { return false }
-            if let eventTime, let applied = row.eventTime, applied > eventTime { return false }
+        let now = databaseNow()
+        return try call(.storePushedQRCode) { rows -> Bool in
+            guard var row = rows[tenant], row.instanceName == name, row.status != .open,
+                Self.applies(eventTime, to: row, now: now)
+            else { return false }
             row.qrCode = dataURL
-            row.eventTime = eventTime ?? row.eventTime
+            row.eventTime = eventTime
             rows[tenant] = row
             return true
         }
+    }
+
+    func detachRemovedInstance(
+        _ name: String, from tenant: TenantID, at eventTime: Timestamp
+    ) throws(PostgresError) -> Bool {
+        let now = databaseNow()
+        return try call(.detachRemovedInstance) { rows -> Bool in
+            guard let row = rows[tenant], row.instanceName == name, Self.applies(eventTime, to: row, now: now) else {
+                return false
+            }
+            rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
+            return true
+        }
+    }
+
+    /// ``PushedEventRules`` on a row: the stored creation time is ISO 8601, as PostgreSQL writes it.
+    private static func applies(_ eventTime: Timestamp, to row: Row, now: Timestamp) -> Bool {
+        PushedEventRules.applies(
+            eventTime: eventTime, createdAt: row.createdAt.flatMap { Timestamp(iso8601: $0) },
+            lastEventTime: row.eventTime, now: now)
     }
 
     func pushedQRCode(
