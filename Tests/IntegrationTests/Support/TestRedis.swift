@@ -38,13 +38,18 @@ final class TestRedis: @unchecked Sendable {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Stops the server (its pid from the pid file) and removes the scratch folder.
+    /// Stops the server and removes the scratch folder. `SHUTDOWN NOSAVE` rather than a signal: the daemon inherits
+    /// the test process's blocked signal mask through posix_spawn, so it would never see SIGTERM; SIGKILL if it does
+    /// not go.
     func stop() {
-        if let text = try? String(contentsOf: directory.appendingPathComponent("redis.pid"), encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        {
-            kill(pid, SIGTERM)
-            try? Wait.until("redis-server exits") { kill(pid, 0) != 0 }
+        let pidFile = directory.appendingPathComponent("redis.pid")
+        let pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap {
+            Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        _ = try? command("SHUTDOWN", "NOSAVE")
+        if let pid {
+            let gone = (try? Wait.until("redis-server exits") { !FileManager.default.fileExists(atPath: pidFile.path) })
+            if gone == nil { kill(pid, SIGKILL) }
         }
         try? FileManager.default.removeItem(at: directory)
     }
