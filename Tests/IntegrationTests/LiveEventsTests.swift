@@ -81,6 +81,18 @@ final class LiveEventsTests {
         }
     }
 
+    @Test func anIdleStreamGetsAKeepaliveCommentEvery15Seconds() throws {
+        let tenant = TestWhatsAppStack.newTenantID("idle")
+        try stack.insertTenant(tenant)
+        let stream = try stack.subscribe(tenant: tenant, ticket: try stack.eventsTicket(tenant: tenant))
+        _ = try stream.expectEvent(within: 5, "the current state")
+        let before = stream.comments.filter { $0.contains("keepalive") }.count
+
+        // Nothing changes: within 15 s (plus slack for a busy machine) the only thing sent is the comment line.
+        #expect(try stream.next(within: 17) == nil)
+        #expect(stream.comments.filter { $0.contains("keepalive") }.count > before, "\(stream.comments)")
+    }
+
     @Test func refusalsAreEnvelopesInTheirOrder() throws {
         let tenant = TestWhatsAppStack.newTenantID("refused")
         let other = TestWhatsAppStack.newTenantID("other")
