@@ -6,10 +6,15 @@ responder through it with a small TCP relay between the responder and evolution-
 resets), then, for --duration seconds: --workers threads make random
 connect/status/disconnect calls for --tenants tenants through nginx (and sometimes scan a QR code on the simulator);
 a fault thread injects random faults until at least --faults were applied; a chaos thread terminates PostgreSQL's
-backends --pg-kills times and kills the responder once with SIGKILL (then starts it again the same way). Then it
-stops the faults, waits for the operation leases to lapse, runs `tenant-whatsapp reconcile` once and checks that
-every instance upstream named tenant_* is stored for its tenant and every stored name exists upstream. Every answer
-is checked: never a 500, always JSON, the error envelope on every error. Prints the counts; exit 1 on a violation.
+backends --pg-kills times and kills the responder once with SIGKILL while a connect's create is in flight upstream
+(then starts it again the same way: the tenant's next connect must succeed within 12 s); other threads lock tenant
+rows from a psql session --row-locks times, flood the webhook route with slow bodies --floods times and send
+--forged-webhooks signed webhooks dated late, in the future or impossibly, or replayed (scripts/twsoak: one module
+per fault, each with its own checks). The disruptive faults take turns (one chaos lock), so each one's answers are
+its own. Then it stops the faults, waits for the operation leases to lapse, runs `tenant-whatsapp reconcile` once and
+checks that every instance upstream named tenant_* is stored for its tenant and every stored name exists upstream.
+Every answer is checked: never a 500, always JSON, the error envelope on every error. Prints the counts; exit 1 on a
+violation.
 """
 
 import argparse
@@ -33,7 +38,11 @@ from twstack import Stack, StackConfig, StackError, tenant_token  # noqa: E402
 from twstack.console import exit_status  # noqa: E402
 from twstack.build import build, build_name, checked_bin_dir, supports_flag  # noqa: E402
 from twstack.config import own_environment  # noqa: E402
-from twstack.web import exchange  # noqa: E402
+from twsoak.common import http, log  # noqa: E402
+from twsoak.flood import Flood  # noqa: E402
+from twsoak.forged import ForgedWebhooks  # noqa: E402
+from twsoak.killconnect import KILL_CONNECT_BOUND_S, KILL_CREATE_DELAY_MS, KILL_TENANTS, KillMidConnect  # noqa: E402
+from twsoak.rowlocks import RowLocks  # noqa: E402
 
 # Fault kinds: what each one is, and how it is made. "sim" kinds are evolution-sim faults (POST /_sim/faults);
 # "relay" kinds are made by the relay in front of the simulator.
@@ -53,7 +62,9 @@ FAULT_ROUTES = [("*", 4), ("create", 2), ("connect", 2), ("connectionState", 2),
 OPERATIONS = [("status", 45), ("connect", 35), ("disconnect", 20)]
 # Answers of the WhatsApp routes that are not errors.
 STATES = {"open", "connecting", "close", "not_created"}
-REQUEST_TIMEOUT_S = 90  # above nginx's 60 s fastcgi_read_timeout: nginx always answers first
+# After a PostgreSQL backend termination, the next disruptive fault waits this long: the responder's pool has
+# replaced its lost connections by then, so a row lock's or a forged webhook's answers are their own.
+PG_SETTLE_S = 1.0
 # The responder's settings: short Evolution timeouts so that delays run past them, a short breaker cool-down so that
 # faults keep reaching Evolution, webhooks on (the stack's default).
 RESPONDER_SETTINGS = {"EVOLUTION_TIMEOUT_MS": "1500", "EVOLUTION_QR_WAIT_MS": "3000",
@@ -64,17 +75,8 @@ RESPONDER_SETTINGS = {"EVOLUTION_TIMEOUT_MS": "1500", "EVOLUTION_QR_WAIT_MS": "3
 NGINX_LIMITS_LIFTED = {"TW_NGINX_RATE": "100000r/s", "TW_NGINX_BURST": "100000"}
 
 
-def log(message):
-    print(f"soak: {message}", file=sys.stderr, flush=True)
-
-
 def weighted(rng, choices):
     return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
-
-
-def http(method, url, headers=None, body=None, timeout=REQUEST_TIMEOUT_S):
-    """(status, headers, body bytes); status 0 when no HTTP answer came (refused, reset, timed out)."""
-    return exchange(method, url, headers, body, timeout)
 
 
 # --- The relay: a TCP pipe to the simulator that can reset connections ---------------------------------------
@@ -191,7 +193,8 @@ class Soak:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.tenants = [f"soak-{i:02d}" for i in range(options.tenants)]
-        self.tokens = {t: tenant_token(stack.jwt_secret, t, "soak") for t in self.tenants}
+        # The kill -9 mid-connect's fresh tenants have rows and tokens too; the workers never call for them.
+        self.tokens = {t: tenant_token(stack.jwt_secret, t, "soak") for t in self.tenants + KILL_TENANTS}
         self.psql = stack.postgres.psql_command()
         self.api_key = stack.simulators[0].key()
         # Counts.
@@ -207,6 +210,19 @@ class Soak:
         self.kill_window_answers = collections.Counter()
         self.interrupted = False
         self.calling = False  # while the calls run, Ctrl-C stops them; otherwise it interrupts at once
+        # The disruptive faults (backend terminations, the kill -9, row locks, floods, forged webhooks) take turns.
+        self.chaos_lock = threading.Lock()
+        # While set, the workers make no connect (the kill -9 mid-connect must know whose create it catches).
+        self.connects_paused = threading.Event()
+        self.connects_in_flight = 0
+        # While set, no fault is injected (the kill -9 mid-connect's tenant must meet no other fault).
+        self.faults_paused = threading.Event()
+        self.fault_lock = threading.Lock()
+        self.withdrawn = 0
+        self.rowlocks = RowLocks(self, options.row_locks)
+        self.flood = Flood(self, options.floods)
+        self.forged = ForgedWebhooks(self, options.forged_webhooks)
+        self.kill_mid_connect = KillMidConnect(self)
 
     def interrupt(self, *_):
         """SIGINT (Ctrl-C reaches every process of the group, the simulator too): stop, and say so at the end."""
@@ -242,8 +258,9 @@ class Soak:
 
     # --- checking one answer ---------------------------------------------------------------------------------
 
-    def check(self, route, tenant, status, headers, body):
-        """Counts the answer and any violation; returns the parsed body (or None)."""
+    def check(self, route, tenant, status, headers, body, tally=True):
+        """Checks the answer and counts any violation; counts the answer itself in the calls' table unless TALLY is
+        None (the fault modules count theirs); returns the parsed body (or None)."""
         code = ""
         document = None
         where = f"{route} {tenant} → {status}"
@@ -269,8 +286,9 @@ class Soak:
                 self.violation("bad_success", f"{where}: {body[:300]!r}")
             if status == 500:
                 self.violation("status_500", f"{where}: {body[:200]!r}")
-        with self.lock:
-            self.answers[(route, status, code)] += 1
+        if tally is not None:
+            with self.lock:
+                self.answers[(route, status, code)] += 1
         return document
 
     @staticmethod
@@ -286,6 +304,12 @@ class Soak:
                     and (document.get("instanceName") is None) == (document.get("status") == "not_created"))
         if route == "disconnect":
             return status == 200 and document.get("success") is True
+        if route == "webhook":
+            return status == 200 and document.get("received") is True
+        if route == "ready":
+            return status == 200 and document.get("status") == "ready"
+        if route == "flood":
+            return False  # a flood's body never ends: nothing can succeed
         return True
 
     # --- the threads -----------------------------------------------------------------------------------------
@@ -298,8 +322,24 @@ class Soak:
             url = f"{self.base}/api/tenants/{tenant}/whatsapp/{operation}"
             auth = {"Authorization": f"Bearer {self.tokens[tenant]}"}
             method = {"status": "GET", "connect": "POST", "disconnect": "DELETE"}[operation]
-            status, headers, body = http(method, url, auth)
+            connecting = False
+            if operation == "connect":
+                with self.lock:
+                    if self.connects_paused.is_set():
+                        operation, method, url = "status", "GET", url.rsplit("/", 1)[0] + "/status"
+                    else:
+                        self.connects_in_flight += 1
+                        connecting = True
+            window = self.rowlocks.window
+            try:
+                status, headers, body = http(method, url, auth)
+            finally:
+                if connecting:
+                    with self.lock:
+                        self.connects_in_flight -= 1
             document = self.check(operation, tenant, status, headers, body)
+            self.rowlocks.observe(window, tenant, operation, status,
+                                  (document or {}).get("error", "") if status >= 400 else "", headers)
             if self.responder_down.is_set():
                 with self.lock:
                     self.kill_window_answers[(status, (document or {}).get("error", ""))] += 1
@@ -327,7 +367,9 @@ class Soak:
 
     @staticmethod
     def kind_of(listed):
-        """The soak's kind of a fault as GET /_sim/faults lists it."""
+        """The soak's kind of a fault as GET /_sim/faults lists it (the kill -9 mid-connect's create delay: none)."""
+        if listed["kind"] == "passthrough" and listed.get("delayMs") == KILL_CREATE_DELAY_MS:
+            return None
         return {"truncate": "cut", "passthrough": "delay", "html": "html502", "invalid": "invalid"}.get(
             listed["kind"], "500" if listed.get("status") == 500 else "error_true")
 
@@ -337,7 +379,9 @@ class Soak:
             raise RuntimeError(f"GET /_sim/faults answered {status}")
         pending = collections.Counter()
         for fault in json.loads(data)["faults"]:
-            pending[self.kind_of(fault)] += fault["remaining"]
+            kind = self.kind_of(fault)
+            if kind is not None:
+                pending[kind] += fault["remaining"]
         with self.relay.lock:
             pending.update(self.relay.armed)
         return pending
@@ -352,60 +396,91 @@ class Soak:
         plan = kinds[:]
         rng.shuffle(plan)
         while not self.stop.wait(interval):
-            pending = sum(self.pending_faults().values())
-            applied = sum(self.injected.values()) - pending
-            if applied >= self.o.faults and not plan:
-                continue
-            if pending > 20:
-                continue  # enough waiting for a matching call
-            kind = plan.pop() if plan else rng.choice(kinds)
-            if kind in ("reset", "lost_answer"):
-                self.relay.arm(kind)
-            else:
-                status, data = self.sim("POST", "/_sim/faults", self.fault_spec(rng, kind))
-                if status != 201:
-                    raise RuntimeError(f"POST /_sim/faults answered {status}: {data[:200]!r}")
+            with self.fault_lock:
+                if self.faults_paused.is_set():
+                    continue
+                pending = sum(self.pending_faults().values())
+                applied = sum(self.injected.values()) - pending
+                if applied >= self.o.faults and not plan:
+                    continue
+                if pending > 20:
+                    continue  # enough waiting for a matching call
+                kind = plan.pop() if plan else rng.choice(kinds)
+                if kind in ("reset", "lost_answer"):
+                    self.relay.arm(kind)
+                else:
+                    status, data = self.sim("POST", "/_sim/faults", self.fault_spec(rng, kind))
+                    if status != 201:
+                        raise RuntimeError(f"POST /_sim/faults answered {status}: {data[:200]!r}")
+                with self.lock:
+                    self.injected[kind] += 1
+
+    def pause_faults(self):
+        """Stops injecting faults and takes back those still waiting (in the simulator and the relay), which then
+        count as never injected; resume with faults_paused.clear()."""
+        with self.fault_lock:
+            self.faults_paused.set()
+            pending = self.pending_faults()
+            self.sim("DELETE", "/_sim/faults")
+            self.relay.disarm()
             with self.lock:
-                self.injected[kind] += 1
+                self.injected.subtract(pending)
+                self.injected = +self.injected
+                self.withdrawn += sum(pending.values())
 
     def chaos(self):
-        """PostgreSQL backend terminations spread over the run, and one kill -9 of the responder halfway."""
+        """PostgreSQL backend terminations spread over the run, and one kill -9 of the responder mid-connect at a
+        random moment between 30 % and 70 % of it (twsoak.killconnect), each holding the chaos lock (the kill until
+        the responder is back)."""
+        rng = random.Random(f"{self.o.seed}-chaos")
         events = [(self.o.duration * (i + 1) / (self.o.pg_kills + 1), "pg") for i in range(self.o.pg_kills)]
-        events.append((self.o.duration * 0.5 + 1.7, "kill"))
+        events.append((self.o.duration * rng.uniform(0.3, 0.7), "kill"))
         events.sort()
         for at, event in events:
             if self.stop.wait(max(0.0, self.started + at - time.monotonic())):
                 return
-            if event == "pg":
-                count = self.sql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity"
-                                 " WHERE datname = 'tenant_whatsapp' AND pid <> pg_backend_pid()) AS t WHERE done")
+            if event == "kill":
+                self.kill_mid_connect.run()
+                continue
+            with self.chaos_lock:
+                if self.stop.is_set():
+                    return
+                count = self.sql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS done"
+                                 " FROM pg_stat_activity WHERE datname = 'tenant_whatsapp'"
+                                 " AND pid <> pg_backend_pid()) AS t WHERE done")
                 with self.lock:
                     self.pg_runs += 1
                     self.pg_backends += int(count)
                 log(f"terminated {count} PostgreSQL backends")
-            else:
-                down = time.monotonic()
-                self.responder_down.set()
-                killed = self.stack.responder.popen
-                killed.send_signal(signal.SIGKILL)
-                killed.wait()
-                self.kills += 1
-                log(f"killed the responder (pid {killed.pid}) with SIGKILL; starting it again")
-                self.start_responder()
-                self.responder_down.clear()
-                self.down_seconds = time.monotonic() - down
-                log(f"the responder (pid {self.stack.responder.pid}) answers again after {self.down_seconds:.1f} s")
+                self.stop.wait(PG_SETTLE_S)
+
+    def kill_responder(self):
+        """SIGKILL to the responder, then started again the same way (answering /api/health); returns the
+        monotonic time of the kill."""
+        down = time.monotonic()
+        self.responder_down.set()
+        killed = self.stack.responder.popen
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        self.kills += 1
+        log(f"killed the responder (pid {killed.pid}) with SIGKILL; starting it again")
+        self.start_responder()
+        self.responder_down.clear()
+        self.down_seconds = time.monotonic() - down
+        log(f"the responder (pid {self.stack.responder.pid}) answers again after {self.down_seconds:.1f} s")
+        return down
 
     # --- the run ---------------------------------------------------------------------------------------------
 
     def run(self):
         o = self.o
-        self.sql("INSERT INTO tenants (id) SELECT unnest(ARRAY[%s])" % ",".join(f"'{t}'" for t in self.tenants))
+        self.sql("INSERT INTO tenants (id) SELECT unnest(ARRAY[%s])" % ",".join(f"'{t}'" for t in self.tokens))
         self.relay = Relay(self.stack.simulators[0].port)
         self.responder_down = threading.Event()
         self.start_responder()
         log(f"seed {o.seed}: {o.tenants} tenants, {o.workers} workers, {o.duration} s, at least {o.faults} faults,"
-            f" {o.pg_kills} PostgreSQL terminations, one kill -9")
+            f" {o.pg_kills} PostgreSQL terminations, one kill -9 mid-connect, {o.row_locks} row locks, {o.floods}"
+            f" floods, {o.forged_webhooks} forged webhooks")
         self.started = time.monotonic()
         errors = []
 
@@ -414,12 +489,13 @@ class Soak:
                 try:
                     target(*args)
                 except Exception as error:  # a broken soak thread fails the soak
-                    errors.append(f"{target.__name__}: {error!r}")
+                    errors.append(f"{target.__qualname__}: {error!r}")
                     self.stop.set()
-            return threading.Thread(target=run, daemon=True, name=target.__name__)
+            return threading.Thread(target=run, daemon=True, name=target.__qualname__)
 
         threads = [guarded(self.worker, i) for i in range(o.workers)]
-        threads += [guarded(self.faults), guarded(self.chaos)]
+        threads += [guarded(self.faults), guarded(self.chaos), guarded(self.rowlocks.run), guarded(self.flood.run),
+                    guarded(self.forged.run)]
         self.calling = True
         for thread in threads:
             thread.start()
@@ -479,6 +555,7 @@ class Soak:
         self.compare()
         self.access_log()
         self.responder_log()
+        self.simulator_log()
         return self.report()
 
     def compare(self):
@@ -510,6 +587,8 @@ class Soak:
         with open(self.stack.nginx_dir / "access.log") as file:
             for line in file:
                 entry = json.loads(line)
+                if entry.get("requestId") in self.forged.request_ids:
+                    continue  # counted with the forged webhooks
                 path = entry["uri"].split("?")[0]
                 route = "webhook" if path == "/api/evolution/webhook" else path.rsplit("/", 1)[-1]
                 self.nginx_statuses[(route, entry["status"])] += 1
@@ -517,12 +596,31 @@ class Soak:
                     self.violation("status_500", f"nginx access log: {line.strip()[:300]}")
 
     def responder_log(self):
-        """How many stored names Evolution's remove.instance pushes cleared (the responder's log lines)."""
+        """How many stored names Evolution's remove.instance pushes cleared (the responder's log lines; the forged
+        webhooks apart), and which forged webhooks the responder applied."""
         self.removals = collections.Counter()
         with open(self.stack.responder_log) as file:
+            lines = file.readlines()
+        for line in lines:
+            if '"remove.instance"' in line:
+                entry = json.loads(line)
+                if entry.get("requestId") not in self.forged.request_ids:
+                    self.removals[entry.get("applied") in (True, "true")] += 1
+        self.forged.read_log(lines)
+
+    def simulator_log(self):
+        """The simulator's webhook attempts from its log lines: delivered, failed and retried, given up (by the
+        status that ended them)."""
+        self.delivered = self.retried = 0
+        self.given_up = collections.Counter()
+        with open(self.stack.simulators[0].log) as file:
             for line in file:
-                if '"remove.instance"' in line:
-                    self.removals[json.loads(line).get("applied") in (True, "true")] += 1
+                if '"webhook delivered"' in line:
+                    self.delivered += 1
+                elif '"webhook failed; will retry"' in line:
+                    self.retried += 1
+                elif '"webhook failed; no attempts left"' in line:
+                    self.given_up[json.loads(line).get("status")] += 1
 
     def report(self):
         o = self.o
@@ -537,19 +635,27 @@ class Soak:
             lines.append(f"  {route:<11} {status:>6}  {code or '-':<24} {count:>7}")
         lines.append("QR scans on the simulator: " + ", ".join(f"{s}×{n}" for s, n in sorted(self.scans.items())))
         webhooks = {s: n for (r, s), n in self.nginx_statuses.items() if r == "webhook"}
-        lines.append("webhook deliveries answered by nginx: "
+        lines.append("webhook route in nginx's access log (the simulator's deliveries and the floods' connections): "
                      + (", ".join(f"{s}×{n}" for s, n in sorted(webhooks.items())) or "none"))
-        lines.append(f"  of which remove.instance: {sum(self.removals.values())}, "
+        given_up = ", ".join(f"{status}×{n}" for status, n in sorted(self.given_up.items(), key=str)) or "none"
+        lines.append(f"  the simulator's deliveries: {self.delivered} delivered, {self.retried} attempts failed and "
+                     f"retried, {sum(self.given_up.values())} given up after 3 attempts (last answer {given_up})")
+        lines.append(f"  remove.instance: {sum(self.removals.values())}, "
                      f"{self.removals[True]} clearing a stored name")
         lines.append("")
         lines.append(f"faults applied: {sum(self.applied.values())} (injected {sum(self.injected.values())}, "
-                     f"never matched {sum(self.pending.values())})")
+                     f"never matched {sum(self.pending.values())}; {self.withdrawn} more taken back unmatched for the "
+                     "kill -9 mid-connect)")
         for kind, what in FAULT_KINDS.items():
             lines.append(f"  {kind:<12} {self.applied[kind]:>5}  {what}")
         lines.append(f"PostgreSQL backend terminations: {self.pg_runs} (backends terminated: {self.pg_backends})")
         window = ", ".join(f"{s} {c or '-'}×{n}" for (s, c), n in sorted(self.kill_window_answers.items()))
         lines.append(f"responder kill -9: {self.kills}, started again the same way, answering after "
-                     f"{self.down_seconds:.2f} s (answers meanwhile: {window or 'none'})")
+                     f"{self.down_seconds:.2f} s (the workers' answers meanwhile: {window or 'none'})")
+        lines += self.kill_mid_connect.report()
+        lines += self.rowlocks.report()
+        lines += self.flood.report(webhooks.get(429, 0))
+        lines += self.forged.report()
         totals = self.reconcile.get("totals", {})
         lines.append("reconcile (once): " + ", ".join(f"{n} {k}" for k, n in totals.items()))
         lines.append(f"afterwards: {self.upstream_count} tenant_* instances upstream, {self.stored_count} stored "
@@ -557,7 +663,15 @@ class Soak:
         lines.append("")
         checks = [("disagreements (Evolution vs PostgreSQL)", "disagreement"), ("500 answers", "status_500"),
                   ("answers not JSON", "not_json"), ("errors not in the envelope", "not_envelope"),
-                  ("successes of the wrong shape", "bad_success"), ("calls without an HTTP answer", "no_answer")]
+                  ("successes of the wrong shape", "bad_success"), ("calls without an HTTP answer", "no_answer"),
+                  ("other tenants hurt by the row locks (503 database_unavailable, /api/ready failing or slow)",
+                   "lock_spill"),
+                  ("503 without Retry-After for a locked tenant", "lock_no_retry_after"),
+                  ("/api/health failing or slow during a flood", "flood_health"),
+                  ("forged webhooks answered other than expected", "forged_unexpected"),
+                  (f"connects not succeeding within {KILL_CONNECT_BOUND_S} s of the kill -9 mid-connect",
+                   "kill_lockout"),
+                  ("kill -9 without a create in flight", "kill_not_mid_connect")]
         for label, kind in checks:
             lines.append(f"{label}: {self.violations[kind]}")
         failed = sum(self.violations.values()) > 0
@@ -590,6 +704,10 @@ def parse_options():
     parser.add_argument("--faults", type=whole_number, default=200, help="at least this many faults applied")
     parser.add_argument("--workers", type=whole_number, default=8, help="threads making calls at once")
     parser.add_argument("--pg-kills", type=whole_number, default=6, help="PostgreSQL backend terminations")
+    parser.add_argument("--row-locks", type=whole_number, default=4, help="tenant rows locked from psql for 2-5 s")
+    parser.add_argument("--floods", type=whole_number, default=3, help="floods of 200 slow webhook bodies")
+    parser.add_argument("--forged-webhooks", type=whole_number, default=40,
+                        help="signed webhooks dated late, 20 h ahead or impossibly, or replayed")
     parser.add_argument("--seed", type=whole_number, default=None, help="the random seed (default: random, printed)")
     parser.add_argument("--debug", action="store_true", help="build and soak the debug binaries (default: release)")
     parser.add_argument("--bin-dir", type=Path, help="no build: soak DIR/tenant-whatsapp and DIR/evolution-sim")
