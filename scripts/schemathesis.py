@@ -106,8 +106,11 @@ def main() -> int:
                 ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
             run(stack, "invalid-token", "authorized", tokens["invalid"], auth_examples, seed,
                 ["--include-path-regex", TENANT_ROUTES, "--warnings", "off"]),
+            # A delivery's date_time must lie within the time zones' window around now (docs/webhooks.md): no schema
+            # can say that, so a schema-valid example dated days ago is rightly 400 invalid_body. Every other check
+            # (no 5xx, documented statuses and bodies, negative data refused) still applies.
             run(stack, "webhook", "authorized", tokens["webhook"], examples, seed,
-                ["--include-path", "/api/evolution/webhook"]),
+                ["--include-path", "/api/evolution/webhook", "--exclude-checks", "positive_data_acceptance"]),
         ]
         state = stack.run_dir
     for _, summary in results:
