@@ -6,7 +6,7 @@ import JSON
 ///
 /// `{"status":<code>,"error":"<reason>","response":{"message":<message>}}`, where the message is a string for
 /// 401 and for unexpected JS errors, an array of strings for business errors, and an array of arrays for
-/// JSON-schema errors (evolution-api.md §2).
+/// JSON-schema errors (docs/simulator.md).
 enum EvolutionEnvelope {
     /// 401 `{"status":401,"error":"Unauthorized","response":{"message":"Unauthorized"}}` (a string message).
     static func unauthorized() -> HTTPResponse {
@@ -44,7 +44,7 @@ enum EvolutionEnvelope {
     }
 
     /// 400 from Express's JSON body parser, before any guard: the middleware copies no `error` field, so the
-    /// handler's default `Internal Server Error` shows (evolution-api.md §2: worked out from the code).
+    /// handler's default `Internal Server Error` shows (docs/simulator.md: worked out from the code).
     static func malformedJSON(at offset: Int) -> HTTPResponse {
         error(
             .badRequest, message: .string("Unexpected token in JSON at position \(offset)"),

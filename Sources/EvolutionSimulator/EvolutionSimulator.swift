@@ -3,7 +3,7 @@ import Logging
 import Runtime
 import Synchronization
 
-/// A faithful simulator of the Evolution API v2.3.x instance routes (evolution-api.md), with a control API under
+/// A faithful simulator of the Evolution API v2.3.x instance routes (docs/simulator.md), with a control API under
 /// `/_sim/` to play the phone and inject faults.
 ///
 /// One object serves every worker thread: its state sits behind one lock, held only while a request is worked

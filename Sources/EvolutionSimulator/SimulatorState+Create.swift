@@ -12,7 +12,7 @@ extension SimulatorState {
             let guardName = CreateRequestValidation.templateText(nameValue)
             if instances[guardName] != nil { return EvolutionEnvelope.nameInUse(guardName) }
         } else if !instances.isEmpty {
-            // Prisma's `where:{name:undefined}` has no filter: it finds any row (evolution-api.md §3).
+            // Prisma's `where:{name:undefined}` has no filter: it finds any row (docs/simulator.md).
             return EvolutionEnvelope.nameInUse("undefined")
         }
         guard call.apiKey == settings.apiKey else { return EvolutionEnvelope.unauthorized() }

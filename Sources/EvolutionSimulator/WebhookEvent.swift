@@ -2,7 +2,7 @@ import HTTPServer
 import JSON
 import Runtime
 
-/// The `data` of the webhook events the simulator sends (evolution-api.md §6).
+/// The `data` of the webhook events the simulator sends (docs/simulator.md).
 enum WebhookEvent {
     /// `connection.update` while a socket starts: `{"instance","state":"connecting","statusReason":200}`.
     static func connecting(_ instance: SimulatedInstance) -> (String, JSONValue) {

@@ -4,7 +4,7 @@ import Testing
 @testable import TenantWhatsApp
 
 /// The Evolution client's pairing-code calls against the real simulator, through nginx: create with `number`, and
-/// `/instance/connect/{name}?number=` on a closed instance (evolution-api.md §3, §4).
+/// `/instance/connect/{name}?number=` on a closed instance (docs/simulator.md).
 @Suite("Evolution client pairing codes", .serialized)
 final class EvolutionClientPairingTests {
     private static let launched = TestEvolutionSim.launchedForProcess()

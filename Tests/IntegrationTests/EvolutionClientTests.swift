@@ -4,7 +4,7 @@ import Testing
 @testable import TenantWhatsApp
 
 /// The Evolution client against the real simulator, through nginx: every operation's shape and every quirk of
-/// evolution-api.md that a client meets.
+/// docs/simulator.md that a client meets.
 @Suite("Evolution client", .serialized)
 final class EvolutionClientTests {
     private static let launched = TestEvolutionSim.launchedForProcess()

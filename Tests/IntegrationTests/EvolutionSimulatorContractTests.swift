@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The simulator as raw HTTP through its nginx, checked against evolution-api.md: status codes, exact envelopes,
+/// The simulator as raw HTTP through its nginx, checked against docs/simulator.md: status codes, exact envelopes,
 /// guard order, and the quirks a client must survive. Webhooks (§6) have a suite of their own,
 /// ``EvolutionSimulatorWebhookContractTests``.
 @Suite("Evolution simulator contract", .serialized)

@@ -2,7 +2,7 @@ import Foundation
 import JWT
 import Testing
 
-/// Evolution's webhooks from the simulator, through its nginx, checked against evolution-api.md §6: configuration
+/// Evolution's webhooks from the simulator, through its nginx, checked against docs/simulator.md: configuration
 /// (`webhook/set`, `webhook/find`), the envelopes that arrive at a target, the `Authorization` that a `jwt_key`
 /// becomes, and the control API that breaks or slows delivery and lists what went out.
 @Suite("Evolution simulator webhook contract", .serialized)

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// Security cases A1–A19 (JWT) and B21–B22 (tenant authorization) of security-cases.md, through the real nginx
-/// and the responder under spawn-fcgi, configured for HS256 with an issuer and an audience.
+/// Bad tokens (A1–A19) and tenant authorization (B21–B22), as docs/api.md ("Authentication") states the rules, through
+/// the real nginx and the responder under spawn-fcgi, configured for HS256 with an issuer and an audience.
 ///
 /// A request that passes authentication and authorization reaches the route's handler, which looks the tenant up:
 /// tenant `t1` does not exist in this suite's database, so 404 `tenant_not_found` means "accepted". The requests never

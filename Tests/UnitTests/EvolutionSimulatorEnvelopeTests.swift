@@ -4,7 +4,7 @@ import Testing
 
 @testable import EvolutionSimulator
 
-/// Evolution's envelopes and guard order, as the simulator writes them (evolution-api.md §1–5).
+/// Evolution's envelopes and guard order, as the simulator writes them (docs/simulator.md).
 @Suite("Evolution simulator envelopes")
 struct EvolutionSimulatorEnvelopeTests {
     @Test func unauthorizedCarriesAStringMessage() {

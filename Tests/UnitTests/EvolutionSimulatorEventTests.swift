@@ -5,7 +5,7 @@ import Testing
 @testable import EvolutionSimulator
 
 /// The four events the product subscribes to, when Evolution 2.3 sends them and with which `data`
-/// (evolution-api.md §6, §7), and `webhook/find` reading back what `webhook/set` stored.
+/// (docs/simulator.md), and `webhook/find` reading back what `webhook/set` stored.
 @Suite("Evolution simulator events")
 struct EvolutionSimulatorEventTests {
     /// The product's registration: `byEvents` off, `base64` on, a `jwt_key`, its four events.

@@ -4,7 +4,7 @@ import Testing
 
 @testable import EvolutionSimulator
 
-/// The simulator's pairing-code mode, as Evolution 2.3.x has it (evolution-api.md §4 and §7): `number` at create or
+/// The simulator's pairing-code mode, as Evolution 2.3.x has it (docs/simulator.md): `number` at create or
 /// `?number=` on a closed instance starts a socket whose QR objects carry an 8-character `pairingCode`, a fresh one
 /// per socket and per QR code; a connecting instance answers its current object whatever the number; the same scan
 /// completes it.

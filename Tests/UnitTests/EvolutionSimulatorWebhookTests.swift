@@ -4,7 +4,7 @@ import Testing
 
 @testable import EvolutionSimulator
 
-/// Which webhooks the simulator queues, where to, and their envelopes (evolution-api.md §6).
+/// Which webhooks the simulator queues, where to, and their envelopes (docs/simulator.md).
 @Suite("Evolution simulator webhooks")
 struct EvolutionSimulatorWebhookTests {
     private static let webhook = #","webhook":{"url":"http://127.0.0.1:9/hook","events":[]}"#
