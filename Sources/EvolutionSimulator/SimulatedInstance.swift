@@ -40,6 +40,8 @@ struct SimulatedInstance: Sendable {
     /// Set by delete while the name is held until its `remove.instance` delivery ends: that delivery's id.
     var awaitedRemoveDelivery: Int?
     var disconnectionReasonCode: Int?
+    /// When an instance dropped with a code Evolution repairs by itself is `open` again (nil: not reconnecting).
+    var reconnectsAt: ContinuousClock.Instant?
     var disconnectionAt: Timestamp?
 
     init(

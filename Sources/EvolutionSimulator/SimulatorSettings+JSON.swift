@@ -7,7 +7,7 @@ extension SimulatorSettings {
             "qrPendingAnswers": .integer(qrPendingAnswers), "qrDelayMs": .integer(qrDelayMilliseconds),
             "qrRotateSeconds": .integer(qrRotateSeconds),
             "qrLimit": .integer(qrLimit), "autoScanSeconds": autoScanSeconds.map(JSONValue.integer) ?? .null,
-            "deleteCleanupMs": .integer(deleteCleanupMilliseconds),
+            "deleteCleanupMs": .integer(deleteCleanupMilliseconds), "reconnectMs": .integer(reconnectMilliseconds),
             "connectWaitMs": .integer(connectWaitMilliseconds), "webhookAttempts": .integer(webhookAttempts),
             "webhookTimeoutMs": .integer(webhookTimeoutMilliseconds),
             "webhookRetryMs": .integer(webhookRetryMilliseconds),
@@ -38,6 +38,7 @@ extension SimulatorSettings {
             case "qrLimit": settings.qrLimit = try integer(1...1000)
             case "autoScanSeconds": settings.autoScanSeconds = value.isNull ? nil : try integer(0...86_400)
             case "deleteCleanupMs": settings.deleteCleanupMilliseconds = try integer(0...600_000)
+            case "reconnectMs": settings.reconnectMilliseconds = try integer(0...600_000)
             case "connectWaitMs": settings.connectWaitMilliseconds = try integer(0...60_000)
             case "webhookAttempts": settings.webhookAttempts = try integer(1...20)
             case "webhookTimeoutMs": settings.webhookTimeoutMilliseconds = try integer(1...300_000)

@@ -81,20 +81,36 @@ extension SimulatorState {
         return .json(.ok, ["ok": true, "state": "open"])
     }
 
-    /// `POST /_sim/instances/{name}/drop` `{"statusReason"?: 401}`: the connection ends for good (the phone
-    /// logged out, or WhatsApp closed the session).
+    /// `POST /_sim/instances/{name}/drop` `{"statusReason"?: 401}`: with a final code (401 the phone logged out; 402,
+    /// 403, 406 the account refused; 408) the connection ends for good, with the webhooks Evolution sends for it. With
+    /// a code Evolution repairs by itself (428 while open, 440 replaced, 500, 515 restart required) an open instance
+    /// reconnects: `connecting` for `reconnectMs`, then `open` again, and no webhook at all.
     private mutating func dropByControl(
         _ name: String, body: JSONValue, now: ContinuousClock.Instant
     ) throws(SimulatorControlError) -> HTTPResponse {
         guard let instance = instances[name] else { throw .notFound("no instance \(name)") }
         guard instance.state != .close else { throw .conflict("instance \(name) is already closed") }
         let reason = body["statusReason"]?.integerValue ?? 401
-        guard [401, 402, 403, 406, 408].contains(reason) else {
-            throw .badRequest("statusReason must be a final close code: 401, 402, 403, 406 or 408")
+        if Self.repairedCodes.contains(reason) {
+            guard instance.state == .open else {
+                throw .conflict("instance \(name) is \(instance.state.rawValue): only an open one reconnects")
+            }
+            reconnect(name, statusReason: reason, now: now)
+            return .json(.ok, ["ok": true, "state": "connecting"])
+        }
+        guard Self.finalCodes.contains(reason) else {
+            throw .badRequest(
+                "statusReason must be a final close code (401, 402, 403, 406, 408) or one Evolution repairs by itself "
+                    + "(428, 440, 500, 515)")
         }
         close(name, statusReason: reason, now: now)
         return .json(.ok, ["ok": true, "state": "close"])
     }
+
+    /// Close codes after which Evolution does not reconnect.
+    static let finalCodes: Set<Int> = [401, 402, 403, 406, 408]
+    /// Close codes Evolution repairs by reconnecting by itself.
+    static let repairedCodes: Set<Int> = [428, 440, 500, 515]
 
     /// `POST /_sim/webhooks[/…]`: the simulator as a webhook target keeps the path, the time, the headers (names
     /// in lower case, as nginx passes them; an `apikey` is left out, so that nothing shown holds the global key)

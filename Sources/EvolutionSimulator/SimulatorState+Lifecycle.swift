@@ -92,10 +92,23 @@ extension SimulatorState {
         instance.disconnectionReasonCode = statusReason
         instance.disconnectionAt = time
         instance.updatedAt = time
+        instance.reconnectsAt = nil
         let closed = WebhookEvent.closed(instance, statusReason: statusReason)
         if statusReason == 401 { instance.owner = nil }
         instances[name] = instance
         emit(closed, for: instance, now: now)
+    }
+
+    /// A drop Evolution repairs by itself: the socket reconnects (`connecting`) and is `open` again after
+    /// `reconnectMs`; Evolution sends no webhook for either step.
+    mutating func reconnect(_ name: String, statusReason: Int, now: ContinuousClock.Instant) {
+        guard var instance = instances[name] else { return }
+        instance.state = .connecting
+        instance.disconnectionReasonCode = statusReason
+        instance.disconnectionAt = Timestamp.now()
+        instance.updatedAt = Timestamp.now()
+        instance.reconnectsAt = now + .milliseconds(settings.reconnectMilliseconds)
+        instances[name] = instance
     }
 
     /// Logout: the socket logs out, which Baileys reports as a final close with 401. The QR object stays.

@@ -59,6 +59,15 @@ struct SimulatorState: Sendable {
                 continue
             }
             guard instance.state == .connecting else { continue }
+            if let reconnectsAt = instance.reconnectsAt {
+                // Reconnecting after a repaired drop: no QR code, no scan, and no webhook when it is open again.
+                if now >= reconnectsAt {
+                    instances[name]?.state = .open
+                    instances[name]?.reconnectsAt = nil
+                    instances[name]?.updatedAt = Timestamp.now()
+                }
+                continue
+            }
             if instance.qrShownAt == nil, let due = instance.qrDueAt, now >= due {
                 showNextQRCode(name, now: now)
                 continue

@@ -93,6 +93,36 @@ struct EvolutionSimulatorEventTests {
         #expect(harness.state.instances["t1"]?.state == .close)
     }
 
+    @Test(arguments: [428, 440, 500, 515])
+    func aDropEvolutionRepairsReconnectsByItselfWithoutAnyWebhook(code: Int) {
+        var harness = SimulatorHarness { $0.reconnectMilliseconds = 1500 }
+        harness.create("t1", extra: Self.productWebhook)
+        _ = harness.state.scan("t1", wuid: nil, profileName: nil, now: harness.now)
+        _ = envelopes(&harness)
+
+        let answer = harness.send(.post, "/_sim/instances/t1/drop", key: nil, json: #"{"statusReason":\#(code)}"#)
+
+        #expect(answer.status.code == 200)
+        #expect(harness.state.instances["t1"]?.state == .connecting)
+        #expect(harness.state.instances["t1"]?.disconnectionReasonCode == code)
+        harness.advance(.milliseconds(1499))
+        #expect(harness.state.instances["t1"]?.state == .connecting)
+        harness.advance(.milliseconds(1))
+        #expect(harness.state.instances["t1"]?.state == .open)
+        #expect(envelopes(&harness).isEmpty, "Evolution sends no webhook for a drop it repairs")
+    }
+
+    @Test func aRepairedDropOfAnInstanceThatIsNotOpenIsRefusedAndAnUnknownCodeToo() {
+        var harness = SimulatorHarness()
+        harness.create("t1", extra: Self.productWebhook)
+        #expect(
+            harness.send(.post, "/_sim/instances/t1/drop", key: nil, json: #"{"statusReason":515}"#).status.code == 409)
+        _ = harness.state.scan("t1", wuid: nil, profileName: nil, now: harness.now)
+        #expect(
+            harness.send(.post, "/_sim/instances/t1/drop", key: nil, json: #"{"statusReason":499}"#).status.code == 400)
+        #expect(harness.state.instances["t1"]?.state == .open)
+    }
+
     @Test func aDropSendsStatusThenLogoutThenCloseWithItsReason() {
         var harness = SimulatorHarness()
         harness.create("t1", extra: #","webhook":{"url":"http://127.0.0.1:9/hook","events":[]}"#)
