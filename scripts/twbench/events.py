@@ -177,15 +177,19 @@ async def hold_and_publish(stack: Stack, tenants: list[str], tickets: dict[str, 
                    f"CPU s in that minute; nginx worker RSS +{per_thousand_mb:.1f} MB per 1,000 streams "
                    f"({rss_before // 1024} → {rss_after // 1024} MB); all opened with their first state in "
                    f"{open_seconds:.1f} s")
-    for label, values, extra in [
-            (f"events: {PACED_WEBHOOKS} webhooks, one per 50 ms → {len(paced):,} deliveries", paced, ""),
+    # The target (p99 < 100 ms from a webhook's arrival to its delivery) is about one change at a time: the paced
+    # row. The burst row shows what queueing adds when every tenant changes at once; it gets no verdict.
+    for label, values, target, extra in [
+            (f"events: {PACED_WEBHOOKS} webhooks, one per 50 ms → {len(paced):,} deliveries", paced, True, ""),
             (f"events: one webhook per tenant, {WEBHOOK_CONCURRENCY} at once → {len(delays):,} deliveries", delays,
-             f"; all {len(tenants):,} delivered everywhere {all_done:.2f} s after the first was sent")]:
+             False, f"; a burst, no target; all {len(tenants):,} delivered everywhere {all_done:.2f} s after the "
+                    "first was sent")]:
         p50, p99 = statistics.median(values), values[min(len(values) - 1, int(len(values) * 0.99))]
-        verdict = "PASS" if p99 < DELIVERY_P99_TARGET_MS else "FAIL"
+        verdict = ""
+        if target:
+            verdict = f" (target < {DELIVERY_P99_TARGET_MS} ms: {'PASS' if p99 < DELIVERY_P99_TARGET_MS else 'FAIL'})"
         table.add(label, p99=f"{p99:.1f}",
-                  note=f"webhook sent → message on each stream: p50 {p50:.1f} ms, p99 {p99:.1f} ms (target < "
-                       f"{DELIVERY_P99_TARGET_MS} ms: {verdict}){extra}")
+                  note=f"webhook sent → message on each stream: p50 {p50:.1f} ms, p99 {p99:.1f} ms{verdict}{extra}")
     return [f"Events rows: a stack of its own with webhooks and nchan; {len(tenants):,} tenants with an instance, "
             f"{SUBSCRIBERS_PER_TENANT} EventSource streams each from {SOURCE_ADDRESSES} source addresses",
             f"  (HTTP/1.0, one asyncio loop), nginx worker_connections {WORKER_CONNECTIONS}, per-address limits "
