@@ -9,8 +9,9 @@
 (() => {
   /** Status polling while a QR code is shown, when the event stream is unavailable (docs/events.md). */
   const QR_POLL_MS = 5000;
-  /** Status polling once connected: notices a connection that dropped (or was disconnected elsewhere). */
-  const CONNECTED_POLL_MS = 10000;
+  /** Status polling once connected, when the event stream is unavailable: notices a connection that dropped (or was
+   *  disconnected elsewhere). Every 5 s, as while a QR code is shown (docs/events.md). */
+  const CONNECTED_POLL_MS = 5000;
   /** The longest wait between two polls after errors (the back-off doubles up to this). */
   const MAX_BACKOFF_MS = 30000;
   /** Evolution's QR codes live 45 s: ask connect for the current one a little before that. */
