@@ -22,6 +22,10 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
     case aPushedEventFromBeforeTheInstanceWasCreatedChangesNothing
     case aRemovalDetachesOnlyTheInstanceItConcerns
     case aStoredEventTimeFarAheadOfTheClockOrdersNothing
+    case anOpenStoresItsAccountAndANewConnectClearsIt
+    case aClosesCodeReplacesALogoutButALaterLogoutOrRemovalDoesNot
+    case anOpenClearsTheLastDisconnection
+    case aRemovalWithoutAReasonIsRemovedAndOurDetachIsTheUser
 
     var testDescription: String { rawValue }
 
@@ -148,7 +152,52 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
                 try repository.recordPushedState(
                     .close, of: name, for: t1, at: now, clearQRCode: false, changeAudit: Self.audit) != nil)
             #expect(try repository.find(t1)?.status == .close)
+        case .anOpenStoresItsAccountAndANewConnectClearsIt:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: "Loja")
+            try push(.open, PushedConnectionDetail(account: account), at: 0, repository)
+            let details = try #require(try repository.find(t1)?.details)
+            #expect(details.account == account)
+            #expect(details.connectedAt != nil)
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            #expect(try repository.find(t1)?.details == StatusDetails.none)
+        case .aClosesCodeReplacesALogoutButALaterLogoutOrRemovalDoesNot:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 0, repository)
+            #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .loggedOut)
+            let restricted = PushedConnectionDetail(reason: .restricted, code: 403, replacesRecordedReason: true)
+            try push(.close, restricted, at: 1, repository)
+            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 2, repository)
+            #expect(try repository.detachRemovedInstance(name, from: t1, at: Self.later(Timestamp.now(), by: 3)))
+            let last = try #require(try repository.find(t1)?.details.lastDisconnection)
+            #expect(last.reason == .restricted && last.code == 403)
+        case .anOpenClearsTheLastDisconnection:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            let lost = PushedConnectionDetail(reason: .connectionLost, code: 408, replacesRecordedReason: true)
+            try push(.close, lost, at: 0, repository)
+            #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .connectionLost)
+            try push(.open, .none, at: 1, repository)
+            #expect(try repository.find(t1)?.details.lastDisconnection == nil)
+        case .aRemovalWithoutAReasonIsRemovedAndOurDetachIsTheUser:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            #expect(try repository.detachRemovedInstance(name, from: t1, at: Timestamp.now()))
+            #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .removed)
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            #expect(
+                try repository.detachInstance(name, from: t1, generation: nil, deleteLaterOn: nil, reason: .user))
+            #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .user)
         }
+    }
+
+    /// Pushes `status` with `detail` for t1's instance, `seconds` after now.
+    private func push(
+        _ status: EvolutionConnectionState, _ detail: PushedConnectionDetail, at seconds: Int64,
+        _ repository: any TenantRepository
+    ) throws {
+        let recorded = try repository.recordPushedState(
+            status, of: Self.t1.instanceName, for: Self.t1, at: Self.later(Timestamp.now(), by: seconds),
+            clearQRCode: false, detail: detail, changeAudit: Self.audit)
+        #expect(recorded != nil)
     }
 
     /// `time` moved by `seconds` (negative: earlier).

@@ -39,20 +39,26 @@ struct PublishingTenantRepository: TenantRepository {
     }
 
     func detachInstance(
-        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?,
+        reason: DisconnectionReason?
     ) throws(PostgresError) -> Bool {
-        let detached = try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server)
+        let detached = try base.detachInstance(
+            name, from: tenant, generation: generation, deleteLaterOn: server, reason: reason)
         if detached { publisher.publish(tenant, qrCode: nil) }
         return detached
     }
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordPushedState(
-            status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
-        if let recorded, recorded.previous != status || clearQRCode { publisher.publish(tenant, qrCode: nil) }
+            status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: detail,
+            changeAudit: changeAudit)
+        // A detail (an account, a reason) can change what status shows without a change of state.
+        if let recorded, recorded.previous != status || clearQRCode || detail != .none {
+            publisher.publish(tenant, qrCode: nil)
+        }
         return recorded
     }
 

@@ -21,6 +21,7 @@ struct TenantStateMessage: Sendable, Equatable {
             """
             SELECT id, whatsapp_instance_name, whatsapp_status, whatsapp_state_version,
                 \(SQLTime.iso("coalesce(whatsapp_checked_at, now())")) AS last_check,
+                \(PostgresTenantRepository.detailColumns),
                 CASE WHEN whatsapp_status IS DISTINCT FROM 'open'
                     AND whatsapp_qr_received_at > now() - $2::bigint * interval '1 millisecond'
                     THEN whatsapp_qr_code END AS pushed_qr_code
@@ -35,13 +36,16 @@ struct TenantStateMessage: Sendable, Equatable {
             let state = row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:))
             guard let name = row["whatsapp_instance_name"], let state else {
                 messages[tenant] = TenantStateMessage(
-                    status: WhatsAppResponses.notCreatedBody(tenant: tenant, lastCheck: lastCheck), qrCode: nil,
-                    version: version)
+                    status: WhatsAppResponses.notCreatedBody(
+                        tenant: tenant, lastCheck: lastCheck, details: PostgresTenantRepository.details(of: row)),
+                    qrCode: nil, version: version)
                 continue
             }
             let shownQRCode = state == .open ? nil : (row["pushed_qr_code"] ?? qrCodes[tenant])
             messages[tenant] = TenantStateMessage(
-                status: WhatsAppResponses.statusBody(state, instanceName: name, tenant: tenant, lastCheck: lastCheck),
+                status: WhatsAppResponses.statusBody(
+                    state, instanceName: name, tenant: tenant, lastCheck: lastCheck,
+                    details: PostgresTenantRepository.details(of: row)),
                 qrCode: shownQRCode, version: version)
         }
         return messages

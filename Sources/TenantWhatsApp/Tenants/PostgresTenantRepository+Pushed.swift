@@ -4,11 +4,11 @@ import Runtime
 extension PostgresTenantRepository {
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         try record(
             status, of: name, for: tenant, generation: nil, eventTime: eventTime, clearQRCode: clearQRCode,
-            changeAudit: changeAudit)
+            detail: detail, changeAudit: changeAudit)
     }
 
     private static let storePushedQRCodeStatement = """
@@ -27,7 +27,10 @@ extension PostgresTenantRepository {
     }
 
     private static let detachRemovedInstanceStatement = """
-        UPDATE tenants AS t SET \(detachedColumns)
+        UPDATE tenants AS t SET \(detachedColumns),
+            -- Removed, unless a reason was recorded for this drop (a close's code, a logout).
+            whatsapp_disconnect_reason = coalesce(t.whatsapp_disconnect_reason, 'removed'),
+            whatsapp_disconnected_at = coalesce(t.whatsapp_disconnected_at, now())
         WHERE t.id = $1::text AND t.whatsapp_instance_name = $2::text
             AND \(PushedEventRules.sql(row: "t", eventTime: "$3::timestamptz"))
         """

@@ -10,9 +10,29 @@ struct PostgresTenantRepository: TenantRepository {
         SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
             \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
             (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
-            whatsapp_instance_generation, evolution_server_id
+            whatsapp_instance_generation, evolution_server_id, \(detailColumns)
         FROM tenants WHERE id = $1
         """
+
+    /// What ``details(of:)`` reads of a `tenants` row.
+    static let detailColumns = """
+        whatsapp_account_jid, whatsapp_account_name, \(SQLTime.iso("whatsapp_connected_at")) AS connected_at,
+            whatsapp_disconnect_reason, whatsapp_disconnect_code,
+            \(SQLTime.iso("whatsapp_disconnected_at")) AS disconnected_at
+        """
+
+    /// The account and last disconnection of a row read with ``detailColumns``.
+    static func details(of row: PostgresRow) -> StatusDetails {
+        let account = row["whatsapp_account_jid"].map { ConnectedAccount(jid: $0, name: row["whatsapp_account_name"]) }
+        var disconnection: Disconnection?
+        if let reason = row["whatsapp_disconnect_reason"].flatMap(DisconnectionReason.init(rawValue:)),
+            let at = row["disconnected_at"]
+        {
+            disconnection = Disconnection(
+                reason: reason, code: row["whatsapp_disconnect_code"].flatMap { Int($0) }, at: at)
+        }
+        return StatusDetails(account: account, connectedAt: row["connected_at"], lastDisconnection: disconnection)
+    }
 
     func find(_ tenant: TenantID) throws(PostgresError) -> TenantRecord? {
         let rows = try pool.query(Self.findStatement, [tenant.rawValue], retryOnConnectionLoss: true)
@@ -23,7 +43,7 @@ struct PostgresTenantRepository: TenantRepository {
             instanceCreatedAt: row["created_at"], checkedAt: row["checked_at"],
             checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) },
             generation: row["whatsapp_instance_generation"],
-            server: row["evolution_server_id"].flatMap(EvolutionServerID.init))
+            server: row["evolution_server_id"].flatMap(EvolutionServerID.init), details: Self.details(of: row))
     }
 
     func place(_ tenant: TenantID) throws(PostgresError) -> EvolutionServerID? {
@@ -43,7 +63,8 @@ struct PostgresTenantRepository: TenantRepository {
     }
 
     /// The one statement that stores an instance for a tenant (a connect's create or adoption, reconcile's adoption of
-    /// an orphan): its name, server and state, a new generation, and nothing of the instance before it. With
+    /// an orphan): its name, server and state, a new generation, and nothing of the instance before it (neither its
+    /// account nor its last disconnection). With
     /// `onlyWithoutInstance`, only while the tenant stores no name (reconcile never replaces one).
     static func attachStatement(onlyWithoutInstance: Bool) -> String {
         """
@@ -53,11 +74,17 @@ struct PostgresTenantRepository: TenantRepository {
             whatsapp_connected_at = CASE WHEN $3::text = 'open' THEN now() END,
             whatsapp_opened_at = CASE WHEN $3::text = 'open' THEN now() END, whatsapp_qr_code = NULL,
             whatsapp_instance_generation = gen_random_uuid()::text,
-            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, \(clearedDetails), updated_at = now()
         WHERE id = $1::text\(onlyWithoutInstance ? " AND whatsapp_instance_name IS NULL" : "")
         RETURNING \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at
         """
     }
+
+    /// No account and no last disconnection.
+    static let clearedDetails = """
+        whatsapp_account_jid = NULL, whatsapp_account_name = NULL, whatsapp_disconnect_reason = NULL,
+            whatsapp_disconnect_code = NULL, whatsapp_disconnected_at = NULL
+        """
 
     private static let attachAnyStatement = attachStatement(onlyWithoutInstance: false)
 
@@ -78,7 +105,7 @@ struct PostgresTenantRepository: TenantRepository {
     ) throws(PostgresError) -> RecordedState? {
         try record(
             status, of: name, for: tenant, generation: generation, eventTime: nil, clearQRCode: false,
-            changeAudit: changeAudit)
+            detail: .none, changeAudit: changeAudit)
     }
 
     /// The one statement that records a state, observed by a check or pushed by Evolution: the row locked as it
@@ -87,11 +114,16 @@ struct PostgresTenantRepository: TenantRepository {
     ///
     /// With a `generation`, only the instance of that generation; with an `eventTime` (a pushed event's instant,
     /// UTC), only under ``PushedEventRules`` (an event older than the instance, or than the last one applied, changes
-    /// nothing). `clearQRCode` drops the pushed QR code, which `open` always does.
+    /// nothing). `clearQRCode` drops the pushed QR code, which `open` always does. An `open` stores the account it
+    /// carries ($10, $11; one without keeps the stored one) and clears the last disconnection; a reason ($12, with
+    /// code $13) is recorded when none is, or replaces it with $14. The audit row (`close:{reason}`, the code as its
+    /// `error_code`) is appended when the state, the reason or the code changed.
     static let recordStateStatement = """
         WITH before AS (
             -- Locked first, so concurrent writers see each other's state, never the same "before".
-            SELECT id, whatsapp_status AS previous FROM tenants
+            SELECT id, whatsapp_status AS previous, whatsapp_disconnect_reason AS previous_reason,
+                whatsapp_disconnect_code AS previous_code
+            FROM tenants
             WHERE id = $1::text AND whatsapp_instance_name = $2::text
                 AND ($4::text IS NULL OR whatsapp_instance_generation = $4::text)
             FOR UPDATE
@@ -107,16 +139,36 @@ struct PostgresTenantRepository: TenantRepository {
                 whatsapp_qr_code = CASE WHEN $3::text = 'open' OR $6::boolean THEN NULL ELSE t.whatsapp_qr_code END,
                 whatsapp_qr_received_at = CASE
                     WHEN $3::text = 'open' OR $6::boolean THEN NULL ELSE t.whatsapp_qr_received_at END,
+                whatsapp_account_jid = CASE
+                    WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $10::text ELSE t.whatsapp_account_jid END,
+                whatsapp_account_name = CASE
+                    WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $11::text ELSE t.whatsapp_account_name END,
+                whatsapp_disconnect_reason = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL) THEN $12::text
+                    ELSE t.whatsapp_disconnect_reason END,
+                whatsapp_disconnect_code = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL)
+                        THEN $13::integer
+                    ELSE t.whatsapp_disconnect_code END,
+                whatsapp_disconnected_at = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN $12::text IS NOT NULL THEN coalesce(t.whatsapp_disconnected_at, now())
+                    ELSE t.whatsapp_disconnected_at END,
                 updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
             FROM before
             WHERE t.id = before.id
                 -- A pushed event applies to the instance it concerns, in order (PushedEventRules).
                 AND ($5::timestamptz IS NULL OR \(PushedEventRules.sql(row: "t", eventTime: "$5::timestamptz")))
-            RETURNING before.previous, t.whatsapp_checked_at
+            RETURNING before.previous, before.previous_reason, before.previous_code, t.whatsapp_checked_at,
+                t.whatsapp_disconnect_reason AS reason, t.whatsapp_disconnect_code AS code
         ), audited AS (
             \(PostgresAuditTrail.insertInto)
-            SELECT $1::text, $7::text, $3::text, NULL, $2::text, $8::text, $9::integer
+            SELECT $1::text, $7::text,
+                $3::text || CASE WHEN $12::text IS NOT NULL AND updated.reason IS NOT NULL
+                    THEN ':' || updated.reason ELSE '' END,
+                CASE WHEN $12::text IS NOT NULL THEN updated.code::text END, $2::text, $8::text, $9::integer
             FROM updated WHERE updated.previous IS DISTINCT FROM $3::text
+                OR ($12::text IS NOT NULL AND (updated.reason IS DISTINCT FROM updated.previous_reason
+                    OR updated.code IS DISTINCT FROM updated.previous_code))
         )
         SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at FROM updated
         """
@@ -124,7 +176,7 @@ struct PostgresTenantRepository: TenantRepository {
     /// Runs ``recordStateStatement``.
     func record(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        eventTime: Timestamp?, clearQRCode: Bool, changeAudit: AuditEntry
+        eventTime: Timestamp?, clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let rows = try pool.query(
             Self.recordStateStatement,
@@ -132,6 +184,8 @@ struct PostgresTenantRepository: TenantRepository {
                 tenant.rawValue, name, status.rawValue, generation, eventTime?.description,
                 clearQRCode ? "true" : "false",
                 changeAudit.action.rawValue, changeAudit.requestID, String(changeAudit.durationMilliseconds),
+                detail.account?.jid, detail.account?.name, detail.reason?.rawValue, detail.code.map { String($0) },
+                detail.replacesRecordedReason ? "true" : "false",
             ])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
         return RecordedState(
@@ -139,12 +193,16 @@ struct PostgresTenantRepository: TenantRepository {
     }
 
     func detachInstance(
-        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?,
+        reason: DisconnectionReason?
     ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
             WITH detached AS (
-                UPDATE tenants SET \(Self.detachedColumns)
+                UPDATE tenants SET \(Self.detachedColumns),
+                    whatsapp_disconnect_reason = coalesce($5::text, whatsapp_disconnect_reason),
+                    whatsapp_disconnect_code = CASE WHEN $5::text IS NULL THEN whatsapp_disconnect_code END,
+                    whatsapp_disconnected_at = CASE WHEN $5::text IS NULL THEN whatsapp_disconnected_at ELSE now() END
                 WHERE id = $1::text AND whatsapp_instance_name = $2::text
                     AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
                 RETURNING id
@@ -154,16 +212,18 @@ struct PostgresTenantRepository: TenantRepository {
                 ON CONFLICT (server_id, instance_name) DO NOTHING
             )
             SELECT count(*) AS detached FROM detached
-            """, [tenant.rawValue, name, generation, server?.rawValue])
+            """, [tenant.rawValue, name, generation, server?.rawValue, reason?.rawValue])
         return rows.first?["detached"] == "1"
     }
 
-    /// What forgetting an instance sets: no name, state, QR code or server, and nothing of the instance's times.
+    /// What forgetting an instance sets: no name, state, QR code, server or account, and nothing of the instance's
+    /// times; the last disconnection is the caller's.
     static let detachedColumns = """
         whatsapp_instance_name = NULL, whatsapp_status = NULL, whatsapp_connected_at = NULL,
             whatsapp_instance_created_at = NULL, whatsapp_checked_at = now(), whatsapp_qr_code = NULL,
             whatsapp_opened_at = NULL, whatsapp_instance_generation = NULL, evolution_server_id = NULL,
-            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, updated_at = now()
+            whatsapp_qr_received_at = NULL, whatsapp_event_at = NULL, whatsapp_account_jid = NULL,
+            whatsapp_account_name = NULL, updated_at = now()
         """
 }
 

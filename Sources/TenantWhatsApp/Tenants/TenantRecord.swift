@@ -18,4 +18,6 @@ struct TenantRecord: Sendable, Equatable {
     /// The Evolution server the tenant is placed on: where its instance lives or is being created; nil when it is
     /// placed nowhere.
     var server: EvolutionServerID? = nil
+    /// The connected account and the last disconnection, as status shows them.
+    var details: StatusDetails = .none
 }

@@ -39,8 +39,11 @@ protocol TenantRepository: Sendable {
     /// Forgets the tenant's instance `name` (of `generation`, when given) and its place; false when the tenant no
     /// longer had it. With `deleteLaterOn`, the instance is remembered in the same statement for `reconcile` to delete
     /// on that server once it answers again (a disconnect while the server is disabled).
+    /// With a `reason`, it is recorded as the last disconnection (our disconnect route: `user`); without one, the
+    /// last disconnection stays as it was.
     func detachInstance(
-        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?,
+        reason: DisconnectionReason?
     ) throws(PostgresError) -> Bool
 
     /// Records a state Evolution pushed for the tenant's instance `name`, an event that happened at `eventTime` (UTC,
@@ -48,9 +51,14 @@ protocol TenantRepository: Sendable {
     /// `clearQRCode`, and appending `changeAudit` in the same statement when the state changed; nil when the event
     /// does not apply (``PushedEventRules``): the tenant no longer has that instance, the event is older than the
     /// instance, or a later event was applied already (a late or repeated delivery changes nothing).
+    ///
+    /// `detail` is written in the same statement: an `open` stores its account and clears the last disconnection; a
+    /// drop's reason and code are recorded, replacing one recorded for this drop only when
+    /// ``PushedConnectionDetail/replacesRecordedReason``. The audit row then reads `close:{reason}`, with Evolution's
+    /// code as its `error_code`, and is appended also when only the reason or code changed.
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
     /// Stores a QR code (PNG data URL) Evolution pushed at `eventTime` for the tenant's instance `name`; false when it
@@ -60,7 +68,7 @@ protocol TenantRepository: Sendable {
     ) throws(PostgresError) -> Bool
 
     /// Forgets the tenant's instance `name` that Evolution reports removed at `eventTime` (`remove.instance`), and its
-    /// place; false when it does not apply (``PushedEventRules``): another instance, or a removal older than the
+    /// place, recording `removed` as the last disconnection unless a reason was recorded for this drop; false when it does not apply (``PushedEventRules``): another instance, or a removal older than the
     /// instance stored now (a late or replayed removal of an earlier instance of the same name).
     func detachRemovedInstance(
         _ name: String, from tenant: TenantID, at eventTime: Timestamp
@@ -73,6 +81,23 @@ protocol TenantRepository: Sendable {
 }
 
 extension TenantRepository {
+    /// ``detachInstance(_:from:generation:deleteLaterOn:reason:)`` keeping the last disconnection as it was.
+    func detachInstance(
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+    ) throws(PostgresError) -> Bool {
+        try detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server, reason: nil)
+    }
+
+    /// ``recordPushedState(_:of:for:at:clearQRCode:detail:changeAudit:)`` of a state alone.
+    func recordPushedState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
+        clearQRCode: Bool, changeAudit: AuditEntry
+    ) throws(PostgresError) -> RecordedState? {
+        try recordPushedState(
+            status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: .none,
+            changeAudit: changeAudit)
+    }
+
     /// ``detachInstance(_:from:generation:deleteLaterOn:)`` for whichever instance of that name is stored.
     func detachInstance(_ name: String, from tenant: TenantID) throws(PostgresError) -> Bool {
         try detachInstance(name, from: tenant, generation: nil, deleteLaterOn: nil)

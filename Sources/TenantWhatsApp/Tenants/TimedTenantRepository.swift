@@ -64,21 +64,24 @@ struct TimedTenantRepository {
     /// See ``TenantRepository/detachInstance(_:from:generation:deleteLaterOn:)``.
     @discardableResult
     func detachInstance(
-        _ name: String, from tenant: TenantID, generation: String? = nil, deleteLaterOn server: EvolutionServerID? = nil
+        _ name: String, from tenant: TenantID, generation: String? = nil,
+        deleteLaterOn server: EvolutionServerID? = nil,
+        reason: DisconnectionReason? = nil
     ) throws(APIError) -> Bool {
         try database("detachInstance") { () throws(PostgresError) in
-            try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server)
+            try base.detachInstance(name, from: tenant, generation: generation, deleteLaterOn: server, reason: reason)
         }
     }
 
-    /// See ``TenantRepository/recordPushedState(_:of:for:at:clearQRCode:changeAudit:)``.
+    /// See ``TenantRepository/recordPushedState(_:of:for:at:clearQRCode:detail:changeAudit:)``.
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: PushedConnectionDetail = .none, changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
         try database("recordPushedState") { () throws(PostgresError) in
             try base.recordPushedState(
-                status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, changeAudit: changeAudit)
+                status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: detail,
+                changeAudit: changeAudit)
         }
     }
 

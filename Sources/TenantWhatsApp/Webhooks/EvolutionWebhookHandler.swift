@@ -109,9 +109,14 @@ struct EvolutionWebhookHandler: RouteHandler {
         switch delivery.event {
         case "connection.update":
             guard let state = Self.state(in: delivery.data) else { throw APIError(.invalidBody) }
-            return try record(state, pushed, clearQRCode: false, context: context)
+            let detail = Self.detail(of: delivery.data, state: state)
+            if let account = detail.account { context.logMetadata["account"] = .string(account.masked) }
+            return try record(state, pushed, clearQRCode: false, detail: detail, context: context)
         case "logout.instance":
-            return try record(.close, pushed, clearQRCode: true, context: context)
+            // Alone it means a logout from the phone; the close that follows, with its code, wins.
+            return try record(
+                .close, pushed, clearQRCode: true, detail: PushedConnectionDetail(reason: .loggedOut),
+                context: context)
         case "qrcode.updated":
             if let dataURL = delivery.data["qrcode"]?["base64"]?.stringValue,
                 dataURL.hasPrefix(EvolutionQRCode.pngDataURLPrefix)
@@ -120,7 +125,9 @@ struct EvolutionWebhookHandler: RouteHandler {
             }
             guard delivery.data["message"]?.stringValue != nil else { throw APIError(.invalidBody) }
             // The QR code limit: Evolution logs the instance out and stops making codes.
-            return try record(.close, pushed, clearQRCode: true, context: context)
+            return try record(
+                .close, pushed, clearQRCode: true,
+                detail: PushedConnectionDetail(reason: .qrExpired, replacesRecordedReason: true), context: context)
         case "remove.instance":
             let detached = try tenants(of: context).detachRemovedInstance(name, from: tenant, at: eventTime)
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
@@ -139,13 +146,39 @@ struct EvolutionWebhookHandler: RouteHandler {
     }
 
     private func record(
-        _ state: EvolutionConnectionState, _ event: PushedEvent, clearQRCode: Bool, context: RequestContext
+        _ state: EvolutionConnectionState, _ event: PushedEvent, clearQRCode: Bool,
+        detail: PushedConnectionDetail = .none, context: RequestContext
     ) throws(APIError) -> Bool {
+        if let reason = detail.reason { context.logMetadata["disconnectReason"] = .string(reason.rawValue) }
+        if let code = detail.code { context.logMetadata["statusReason"] = .stringConvertible(code) }
         let changeAudit = auditEntry(state.rawValue, tenant: event.tenant, name: event.name, context: context)
         let recorded = try tenants(of: context).recordPushedState(
-            state, of: event.name, for: event.tenant, at: event.time, clearQRCode: clearQRCode,
+            state, of: event.name, for: event.tenant, at: event.time, clearQRCode: clearQRCode, detail: detail,
             changeAudit: changeAudit)
         return recorded != nil
+    }
+
+    /// What a `connection.update` tells beyond its state: the account of an `open` (`wuid`, `profileName`); the
+    /// reason of a `close` from its `statusReason` (a close's code wins over the `logout.instance` before it; one
+    /// without a code is `unknown` unless a reason was recorded); `refused` (428, the QR code limit) is
+    /// `qr_expired`.
+    static func detail(of data: JSONValue, state: EvolutionConnectionState) -> PushedConnectionDetail {
+        let code = data["statusReason"]?.integerValue
+        switch state {
+        case .open:
+            guard let jid = data["wuid"]?.stringValue, !jid.isEmpty else { return .none }
+            let name = data["profileName"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            return PushedConnectionDetail(account: ConnectedAccount(jid: jid, name: name))
+        case .close:
+            if data["state"]?.stringValue == "refused" {
+                return PushedConnectionDetail(reason: .qrExpired, code: code, replacesRecordedReason: true)
+            }
+            guard let code else { return PushedConnectionDetail(reason: .unknown) }
+            return PushedConnectionDetail(
+                reason: DisconnectionReason.ofClose(code: code), code: code, replacesRecordedReason: true)
+        case .connecting:
+            return .none
+        }
     }
 
     /// `open`, `connecting` or `close`; `refused` (the QR code limit) is recorded as `close`, with its reason logged.

@@ -26,11 +26,13 @@ struct DisconnectHandler: RouteHandler {
                         // The server gets no call: the name is cleared here and the instance remembered, for
                         // `reconcile` to delete once the server is back; the tenant can connect elsewhere now.
                         try placed.tenants.detachInstance(
-                            name, from: tenant, generation: record.generation, deleteLaterOn: placed.server)
+                            name, from: tenant, generation: record.generation, deleteLaterOn: placed.server,
+                            reason: .user)
                         return "deletion_deferred"
                     }
                     let outcome = try deleteInstance(named: name, from: placed.evolution)
-                    try placed.tenants.detachInstance(name, from: tenant, generation: record.generation)
+                    try placed.tenants.detachInstance(
+                        name, from: tenant, generation: record.generation, reason: .user)
                     return outcome
                 }
             }

@@ -15,7 +15,8 @@ struct StatusHandler: RouteHandler {
         let unplaced = WhatsAppFlow(dependencies, context: context, budget: dependencies.settings.statusBudget)
         guard let record = try unplaced.tenants.find(tenant) else { throw APIError(.tenantNotFound) }
         guard let name = record.instanceName else {
-            return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
+            return WhatsAppResponses.notCreated(
+                tenant: tenant, lastCheck: dependencies.clock.timestamp(), details: record.details)
         }
         let flow = unplaced.on(serverOf: record)
         // A disabled server's tenants learn it at once, even from a recorded state: nothing can change it now.
@@ -24,7 +25,8 @@ struct StatusHandler: RouteHandler {
         }
         if let fresh = Self.freshState(of: record, maximumAge: dependencies.settings.statusMaxAge) {
             context.logMetadata["answeredFrom"] = "database"
-            return WhatsAppResponses.status(fresh.state, instanceName: name, tenant: tenant, lastCheck: fresh.checkedAt)
+            return WhatsAppResponses.status(
+                fresh.state, instanceName: name, tenant: tenant, lastCheck: fresh.checkedAt, details: record.details)
         }
         let shared = dependencies.statusChecks.run(tenant, deadline: flow.deadline) {
             Result { () throws(APIError) in
@@ -43,9 +45,13 @@ struct StatusHandler: RouteHandler {
         }
         switch try result.get() {
         case .observed(let state, let instanceName, let checkedAt):
-            return WhatsAppResponses.status(state, instanceName: instanceName, tenant: tenant, lastCheck: checkedAt)
+            // What the row held when this request read it: a check does not learn an account (polling is not
+            // covered yet), and an observed open shows the account an earlier `open` event stored.
+            return WhatsAppResponses.status(
+                state, instanceName: instanceName, tenant: tenant, lastCheck: checkedAt, details: record.details)
         case .gone:
-            return WhatsAppResponses.notCreated(tenant: tenant, lastCheck: dependencies.clock.timestamp())
+            return WhatsAppResponses.notCreated(
+                tenant: tenant, lastCheck: dependencies.clock.timestamp(), details: record.details)
         }
     }
 

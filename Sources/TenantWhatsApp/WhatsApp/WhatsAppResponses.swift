@@ -56,36 +56,45 @@ enum WhatsAppResponses {
 
     /// Status's answer for an instance Evolution knows.
     static func status(
-        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String
+        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String,
+        details: StatusDetails = .none
     ) -> HTTPResponse {
-        .json(.ok, statusBody(state, instanceName: instanceName, tenant: tenant, lastCheck: lastCheck))
+        .json(
+            .ok, statusBody(state, instanceName: instanceName, tenant: tenant, lastCheck: lastCheck, details: details))
     }
 
     /// Status's answer for a tenant without an instance.
-    static func notCreated(tenant: TenantID, lastCheck: String) -> HTTPResponse {
-        .json(.ok, notCreatedBody(tenant: tenant, lastCheck: lastCheck))
+    static func notCreated(tenant: TenantID, lastCheck: String, details: StatusDetails = .none) -> HTTPResponse {
+        .json(.ok, notCreatedBody(tenant: tenant, lastCheck: lastCheck, details: details))
     }
 
-    /// The body of ``status(_:instanceName:tenant:lastCheck:)``; the event stream's messages start from it too.
+    /// The body of ``status(_:instanceName:tenant:lastCheck:details:)``; the event stream's messages start from it
+    /// too. `data` gains `account` while open and `lastDisconnection` otherwise, when the row holds them (additive:
+    /// the other fields are exactly the seed's).
     static func statusBody(
-        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String
+        _ state: EvolutionConnectionState, instanceName: String, tenant: TenantID, lastCheck: String,
+        details: StatusDetails = .none
     ) -> JSONValue {
-        [
+        var data: [(String, JSONValue)] = [
+            ("tenantId", .string(tenant.rawValue)), ("instanceName", .string(instanceName)),
+            ("lastCheck", .string(lastCheck)),
+        ]
+        if let account = details.accountJSON(state: state) { data.append(("account", account)) }
+        if let last = details.lastDisconnectionJSON(state: state) { data.append(("lastDisconnection", last)) }
+        return [
             "connected": .bool(state == .open), "instanceName": .string(instanceName),
-            "status": .string(state.rawValue),
-            "data": [
-                "tenantId": .string(tenant.rawValue), "instanceName": .string(instanceName),
-                "lastCheck": .string(lastCheck),
-            ],
+            "status": .string(state.rawValue), "data": .object(data),
         ]
     }
 
-    /// The body of ``notCreated(tenant:lastCheck:)``.
-    static func notCreatedBody(tenant: TenantID, lastCheck: String) -> JSONValue {
-        [
-            "connected": false, "instanceName": nil, "status": "not_created",
-            "data": ["tenantId": .string(tenant.rawValue), "instanceName": nil, "lastCheck": .string(lastCheck)],
+    /// The body of ``notCreated(tenant:lastCheck:details:)``: `data.lastDisconnection` after a drop that removed
+    /// the instance.
+    static func notCreatedBody(tenant: TenantID, lastCheck: String, details: StatusDetails = .none) -> JSONValue {
+        var data: [(String, JSONValue)] = [
+            ("tenantId", .string(tenant.rawValue)), ("instanceName", nil), ("lastCheck", .string(lastCheck)),
         ]
+        if let last = details.lastDisconnectionJSON(state: nil) { data.append(("lastDisconnection", last)) }
+        return ["connected": false, "instanceName": nil, "status": "not_created", "data": .object(data)]
     }
 
     /// Disconnect's answer.

@@ -26,6 +26,12 @@ final class FakeTenantRepository: TenantRepository {
         var everOpened = false
         /// How long ago the instance was created, in milliseconds (reconcile; nil: unknown).
         var instanceAgeMilliseconds: Int? = nil
+        /// The account an `open` event reported.
+        var account: ConnectedAccount? = nil
+        /// When the instance last opened (nil unless open).
+        var connectedAt: String? = nil
+        /// The last disconnection recorded.
+        var lastDisconnection: Disconnection? = nil
 
         /// A tenant without an instance.
         static let empty = Row()
@@ -48,6 +54,8 @@ final class FakeTenantRepository: TenantRepository {
     static let attachedAt = "2025-08-27T14:03:11.532Z"
     /// What `recordState` answers as the check time.
     static let checkedAt = "2025-08-27T14:05:00.000Z"
+    /// When the fake records an open or a disconnection.
+    static let changedAt = "2025-08-27T14:06:00.000Z"
 
     private struct State {
         var rows: [TenantID: Row] = [:]
@@ -118,7 +126,9 @@ final class FakeTenantRepository: TenantRepository {
             TenantRecord(
                 id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt,
                 checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds, generation: $0.generation,
-                server: $0.server)
+                server: $0.server,
+                details: StatusDetails(
+                    account: $0.account, connectedAt: $0.connectedAt, lastDisconnection: $0.lastDisconnection))
         }
     }
 
@@ -177,6 +187,7 @@ final class FakeTenantRepository: TenantRepository {
             row.status = status
             row.checkedAt = Self.checkedAt
             if status == .open { row.qrCode = nil }
+            Self.apply(.none, status: status, to: &row)
             rows[tenant] = row
             return RecordedState(previous: previous, checkedAt: Self.checkedAt)
         }
@@ -192,12 +203,25 @@ final class FakeTenantRepository: TenantRepository {
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let now = databaseNow()
-        let recorded = try call(.recordPushedState) { rows -> RecordedState? in
+        let outcome = try call(.recordPushedState) { rows -> (RecordedState, AuditEntry?)? in
             guard var row = rows[tenant], row.instanceName == name, Self.applies(eventTime, to: row, now: now) else {
                 return nil
+            }
+            let before = row.lastDisconnection
+            Self.apply(detail, status: status, to: &row)
+            let after = row.lastDisconnection
+            var audit: AuditEntry?
+            let reasonChanged = detail.reason != nil && (before?.reason != after?.reason || before?.code != after?.code)
+            if row.status != status || reasonChanged {
+                let reason = detail.reason == nil ? nil : after?.reason
+                audit = AuditEntry(
+                    tenant: changeAudit.tenant, action: changeAudit.action,
+                    outcome: status.rawValue + (reason.map { ":" + $0.rawValue } ?? ""), errorCode: nil,
+                    instanceName: changeAudit.instanceName, requestID: changeAudit.requestID,
+                    duration: changeAudit.duration)
             }
             let previous = row.status
             row.status = status
@@ -206,10 +230,28 @@ final class FakeTenantRepository: TenantRepository {
             row.eventTime = eventTime
             if status == .open || clearQRCode { row.qrCode = nil }
             rows[tenant] = row
-            return RecordedState(previous: previous, checkedAt: Self.checkedAt)
+            return (RecordedState(previous: previous, checkedAt: Self.checkedAt), audit)
         }
-        if let recorded, recorded.previous != status { audit?.record(changeAudit) }
-        return recorded
+        if let entry = outcome?.1 { audit?.record(entry) }
+        return outcome?.0
+    }
+
+    /// What the record statement writes of an account and a disconnection (PostgresTenantRepository): an `open`
+    /// stores the account it carries and clears the last disconnection; a reason is recorded when none is, or
+    /// replaces it when the detail says so.
+    private static func apply(_ detail: PushedConnectionDetail, status: EvolutionConnectionState, to row: inout Row) {
+        if status == .open {
+            if row.status != .open { row.connectedAt = changedAt }
+            if let account = detail.account { row.account = account }
+            row.lastDisconnection = nil
+            return
+        }
+        row.connectedAt = nil
+        guard let reason = detail.reason else { return }
+        if detail.replacesRecordedReason || row.lastDisconnection == nil {
+            row.lastDisconnection = Disconnection(
+                reason: reason, code: detail.code, at: row.lastDisconnection?.at ?? changedAt)
+        }
     }
 
     func storePushedQRCode(
@@ -235,7 +277,10 @@ final class FakeTenantRepository: TenantRepository {
             guard let row = rows[tenant], row.instanceName == name, Self.applies(eventTime, to: row, now: now) else {
                 return false
             }
-            rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
+            rows[tenant] = Row(
+                instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt,
+                lastDisconnection: row.lastDisconnection
+                    ?? Disconnection(reason: .removed, code: nil, at: Self.changedAt))
             return true
         }
     }
@@ -259,12 +304,16 @@ final class FakeTenantRepository: TenantRepository {
     }
 
     func detachInstance(
-        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
+        _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?,
+        reason: DisconnectionReason?
     ) throws(PostgresError) -> Bool {
         let detached = try call(.detachInstance) { rows -> Bool in
             guard let row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
             else { return false }
-            rows[tenant] = Row(instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt)
+            rows[tenant] = Row(
+                instanceName: nil, status: nil, createdAt: nil, checkedAt: row.checkedAt,
+                lastDisconnection: reason.map { Disconnection(reason: $0, code: nil, at: Self.changedAt) }
+                    ?? row.lastDisconnection)
             return true
         }
         if detached, let server {
