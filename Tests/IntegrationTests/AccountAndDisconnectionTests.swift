@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// Who is connected and why it dropped (issue 24, webhook path), end to end: the simulator delivers what Evolution
+/// sends on a scan (`wuid`, `profileName`) and on each final drop (`logout.instance`, then the close with its code) to
+/// the stack's nginx, and status shows the account while open and the reason after the drop.
+@Suite("Connected account and last disconnection end to end", .serialized)
+final class AccountAndDisconnectionTests {
+    private static let launched = TestEvolutionSim.launchedForProcess()
+    private static let number = "5511987654321"
+    private static let profileName = "Loja Centro Perfil"
+    private let sim: TestEvolutionSim
+    private let stack: TestWhatsAppStack
+
+    init() throws {
+        sim = try Self.launched.get()
+        try sim.reset()
+        stack = try TestWhatsAppStack.start(
+            sim: sim, label: "account", webhooks: true, environment: ["STATUS_MAX_AGE_MS": "60000"])
+    }
+
+    deinit {
+        stack.stop()
+    }
+
+    /// A tenant whose instance a phone scanned, recorded open.
+    private func scannedTenant(_ label: String) throws -> (tenant: String, name: String) {
+        let tenant = TestWhatsAppStack.newTenantID(label)
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try stack.insertTenant(tenant)
+        #expect(try stack.connect(tenant: tenant).status == 201)
+        try sim.control(
+            "POST", "/instances/\(name)/scan",
+            json: #"{"wuid":"\#(Self.number)@s.whatsapp.net","profileName":"\#(Self.profileName)"}"#)
+        try Wait.until("the open event is recorded") {
+            try stack.tenantRow(tenant)?["whatsapp_status"] as? String == "open"
+        }
+        return (tenant, name)
+    }
+
+    private func data(of tenant: String) throws -> [String: Any] {
+        try stack.status(tenant: tenant).jsonObject()["data"] as? [String: Any] ?? [:]
+    }
+
+    @Test func aScanShowsTheAccountsNumberAndNameAndNoLogCarriesThem() throws {
+        let (tenant, _) = try scannedTenant("acct")
+
+        let account = try data(of: tenant)["account"] as? [String: Any]
+        #expect(account?["phoneNumber"] as? String == "+" + Self.number)
+        #expect(account?["name"] as? String == Self.profileName)
+        #expect(account?["connectedAt"] is String)
+        #expect(try data(of: tenant)["lastDisconnection"] == nil)
+        let logs = stack.allLogText()
+        #expect(!logs.contains(Self.number))
+        #expect(!logs.contains(Self.profileName))
+    }
+
+    @Test(arguments: [(401, "logged_out"), (403, "restricted"), (408, "connection_lost")])
+    func eachFinalDropShowsItsReasonAndTheAuditRowKeepsTheCode(code: Int, reason: String) throws {
+        let (tenant, name) = try scannedTenant("drop\(code)")
+
+        try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":\#(code)}"#)
+
+        try Wait.until("the close with code \(code) is recorded") {
+            try stack.tenantRow(tenant)?["whatsapp_disconnect_code"] as? Int == code
+        }
+        let shown = try data(of: tenant)
+        let last = shown["lastDisconnection"] as? [String: Any]
+        #expect(last?["reason"] as? String == reason)
+        #expect((last?["message"] as? String)?.isEmpty == false)
+        #expect(last?["at"] is String)
+        #expect(shown["account"] == nil)
+        let audit = try stack.psql(
+            """
+            SELECT outcome || '/' || coalesce(error_code, '-') FROM whatsapp_audit
+            WHERE tenant_id = '\(tenant)' AND action = 'state_change' ORDER BY id DESC LIMIT 1
+            """)
+        #expect(audit.trimmingCharacters(in: .whitespacesAndNewlines) == "close:\(reason)/\(code)")
+        #expect(!stack.allLogText().contains(Self.number))
+    }
+
+    @Test func ourDisconnectIsTheUserAndANewConnectClearsAccountAndReason() throws {
+        let (tenant, name) = try scannedTenant("again")
+        try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":401}"#)
+        try Wait.until("the logout is recorded") {
+            try stack.tenantRow(tenant)?["whatsapp_disconnect_reason"] as? String == "logged_out"
+        }
+
+        #expect(try stack.disconnect(tenant: tenant).status == 200)
+        let afterDisconnect = try data(of: tenant)
+        #expect((afterDisconnect["lastDisconnection"] as? [String: Any])?["reason"] as? String == "user")
+
+        #expect(try stack.connect(tenant: tenant).status == 201)
+        let afterConnect = try data(of: tenant)
+        #expect(afterConnect["lastDisconnection"] == nil)
+        #expect(afterConnect["account"] == nil)
+    }
+}
