@@ -79,6 +79,19 @@ final class AccountAndDisconnectionTests {
         #expect(!stack.allLogText().contains(Self.number))
     }
 
+    @Test func aConnectReusingTheLoggedOutInstanceClearsTheReason() throws {
+        let (tenant, name) = try scannedTenant("reuse")
+        try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":401}"#)
+        try Wait.until("the close with its code is recorded") {
+            try stack.tenantRow(tenant)?["whatsapp_disconnect_code"] as? Int == 401
+        }
+
+        #expect(try stack.connect(tenant: tenant).status == 200)
+
+        #expect(try data(of: tenant)["lastDisconnection"] == nil)
+        #expect(try stack.tenantRow(tenant)?["whatsapp_account_jid"] is NSNull)
+    }
+
     @Test func ourDisconnectIsTheUserAndANewConnectClearsAccountAndReason() throws {
         let (tenant, name) = try scannedTenant("again")
         try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":401}"#)

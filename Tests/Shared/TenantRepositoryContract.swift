@@ -26,6 +26,8 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
     case aClosesCodeReplacesALogoutButALaterLogoutOrRemovalDoesNot
     case anOpenClearsTheLastDisconnection
     case aRemovalWithoutAReasonIsRemovedAndOurDetachIsTheUser
+    case aReusedInstanceForgetsItsAccountAndLastDisconnection
+    case ourDetachAfterEvolutionsRemovalStillRecordsTheUser
 
     var testDescription: String { rawValue }
 
@@ -185,6 +187,23 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
             _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
             #expect(
                 try repository.detachInstance(name, from: t1, generation: nil, deleteLaterOn: nil, reason: .user))
+            #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .user)
+        case .aReusedInstanceForgetsItsAccountAndLastDisconnection:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            #expect(try !repository.clearConnectionDetails(of: name, for: t1))
+            let account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: nil)
+            try push(.open, PushedConnectionDetail(account: account), at: 0, repository)
+            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 1, repository)
+            #expect(try !repository.clearConnectionDetails(of: "tenant_other", for: t1))
+            #expect(try repository.clearConnectionDetails(of: name, for: t1))
+            let details = try #require(try repository.find(t1)?.details)
+            #expect(details.account == nil && details.lastDisconnection == nil)
+        case .ourDetachAfterEvolutionsRemovalStillRecordsTheUser:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 0, repository)
+            #expect(try repository.detachRemovedInstance(name, from: t1, at: Self.later(Timestamp.now(), by: 1)))
+            #expect(
+                try !repository.detachInstance(name, from: t1, generation: nil, deleteLaterOn: nil, reason: .user))
             #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .user)
         }
     }

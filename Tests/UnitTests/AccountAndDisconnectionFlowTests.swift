@@ -150,6 +150,20 @@ struct AccountAndDisconnectionFlowTests {
         #expect(kit.tenants.row(of: FlowTestKit.tenant)?.lastDisconnection == nil)
     }
 
+    @Test func aConnectReusingTheClosedInstanceClearsTheLastDisconnection() throws {
+        let kit = try FlowTestKit()
+        var row = FakeTenantRepository.Row.instance(FlowTestKit.instance, .close)
+        row.lastDisconnection = Disconnection(reason: .qrExpired, code: 428, at: FakeTenantRepository.changedAt)
+        kit.tenants.seed(FlowTestKit.tenant, row)
+        kit.evolution.scriptConnectionState(.success(.close))
+        kit.evolution.scriptConnect(.success(.qrCode(FakeEvolution.qrCode)))
+
+        #expect(kit.connect().status == 200)
+
+        #expect(kit.tenants.row(of: FlowTestKit.tenant)?.lastDisconnection == nil)
+        #expect(kit.status().body["data"]?["lastDisconnection"] == nil)
+    }
+
     @Test func aLidIdentityHasNoNumberAndLogsCarryOnlyTheLastFourDigits() {
         let lid = ConnectedAccount(jid: "123456789012345@lid", name: "Loja")
         #expect(lid.phoneNumber == nil)

@@ -78,6 +78,12 @@ struct PublishingTenantRepository: TenantRepository {
         return detached
     }
 
+    func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool {
+        let cleared = try base.clearConnectionDetails(of: name, for: tenant)
+        if cleared { publisher.publish(tenant, qrCode: nil) }
+        return cleared
+    }
+
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
     ) throws(PostgresError) -> EvolutionQRCode? {

@@ -43,6 +43,16 @@ extension PostgresTenantRepository {
         return rows.affectedRowCount == 1
     }
 
+    func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool {
+        let rows = try pool.query(
+            """
+            UPDATE tenants SET \(Self.clearedDetails)
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                AND (whatsapp_account_jid IS NOT NULL OR whatsapp_disconnect_reason IS NOT NULL)
+            """, [tenant.rawValue, name])
+        return rows.affectedRowCount == 1
+    }
+
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
     ) throws(PostgresError) -> EvolutionQRCode? {

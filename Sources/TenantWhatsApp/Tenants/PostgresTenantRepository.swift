@@ -206,6 +206,11 @@ struct PostgresTenantRepository: TenantRepository {
                 WHERE id = $1::text AND whatsapp_instance_name = $2::text
                     AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
                 RETURNING id
+            ), removedFirst AS (
+                -- Evolution's removal of the instance we just deleted was applied first: the reason is still ours.
+                UPDATE tenants SET whatsapp_disconnect_reason = $5::text, whatsapp_disconnect_code = NULL,
+                    whatsapp_disconnected_at = now()
+                WHERE id = $1::text AND $5::text IS NOT NULL AND whatsapp_instance_name IS NULL
             ), remembered AS (
                 INSERT INTO evolution_pending_deletions (server_id, instance_name, tenant_id)
                 SELECT $4::text, $2::text, id FROM detached WHERE $4::text IS NOT NULL

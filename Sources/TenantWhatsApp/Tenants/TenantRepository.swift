@@ -39,8 +39,9 @@ protocol TenantRepository: Sendable {
     /// Forgets the tenant's instance `name` (of `generation`, when given) and its place; false when the tenant no
     /// longer had it. With `deleteLaterOn`, the instance is remembered in the same statement for `reconcile` to delete
     /// on that server once it answers again (a disconnect while the server is disabled).
-    /// With a `reason`, it is recorded as the last disconnection (our disconnect route: `user`); without one, the
-    /// last disconnection stays as it was.
+    /// With a `reason`, it is recorded as the last disconnection (our disconnect route: `user`), also when the tenant
+    /// has no instance any more (Evolution's `remove.instance` of the instance the caller just deleted was applied
+    /// first); without one, the last disconnection stays as it was.
     func detachInstance(
         _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?,
         reason: DisconnectionReason?
@@ -73,6 +74,10 @@ protocol TenantRepository: Sendable {
     func detachRemovedInstance(
         _ name: String, from tenant: TenantID, at eventTime: Timestamp
     ) throws(PostgresError) -> Bool
+
+    /// Forgets the account and the last disconnection recorded for the tenant's instance `name`, which a connect
+    /// reuses; false when the tenant no longer has that instance or nothing was recorded.
+    func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool
 
     /// The QR code pushed for the tenant's instance `name` within `maximumAge`, unless it is open; nil otherwise.
     func pushedQRCode(

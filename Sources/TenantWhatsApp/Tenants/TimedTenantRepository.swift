@@ -85,6 +85,14 @@ struct TimedTenantRepository {
         }
     }
 
+    /// See ``TenantRepository/clearConnectionDetails(of:for:)``.
+    @discardableResult
+    func clearConnectionDetails(of name: String, for tenant: TenantID) throws(APIError) -> Bool {
+        try database("clearConnectionDetails") { () throws(PostgresError) in
+            try base.clearConnectionDetails(of: name, for: tenant)
+        }
+    }
+
     /// See ``TenantRepository/storePushedQRCode(_:of:for:at:)``.
     func storePushedQRCode(
         _ dataURL: String, of name: String, for tenant: TenantID, at eventTime: Timestamp

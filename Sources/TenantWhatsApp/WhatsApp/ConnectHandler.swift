@@ -55,6 +55,7 @@ struct ConnectHandler: RouteHandler {
             let flow = unplaced.on(serverOf: record)
             // A pushed QR code carries no pairing code: pairing-code mode always asks Evolution.
             if number == nil, let qrCode = try freshPushedQRCode(of: record, named: name, for: tenant, flow: flow) {
+                try forgetConnectionDetails(of: record, named: name, for: tenant, flow: flow)
                 return ConnectOutcome(kind: .reused, instanceName: name, qrCode: qrCode, createdAt: createdAt)
             }
             switch try flow.evolution.attempt.connectionState(instance: name) {
@@ -63,6 +64,7 @@ struct ConnectHandler: RouteHandler {
                 throw APIError(.alreadyConnected)
             case .success(let state):
                 try flow.recordObservedState(state, of: name, for: tenant)
+                try forgetConnectionDetails(of: record, named: name, for: tenant, flow: flow)
                 try ensureWebhook(of: name, flow: flow)
                 let code = try awaitCode(
                     of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
@@ -185,6 +187,15 @@ struct ConnectHandler: RouteHandler {
     ) throws(APIError) -> EvolutionQRCode? {
         guard dependencies.settings.webhooks, record.status != .open else { return nil }
         return try flow.tenants.pushedQRCode(of: name, for: tenant)
+    }
+
+    /// A connect that reuses the instance starts a new connection: the account and the last disconnection recorded
+    /// for the previous one are no longer shown (a create or adoption clears them in its attach statement).
+    private func forgetConnectionDetails(
+        of record: TenantRecord, named name: String, for tenant: TenantID, flow: WhatsAppFlow
+    ) throws(APIError) {
+        guard record.details != .none else { return }
+        try flow.tenants.clearConnectionDetails(of: name, for: tenant)
     }
 
     /// With webhooks: makes a reused or adopted instance push its events to us.

@@ -45,7 +45,7 @@ final class FakeTenantRepository: TenantRepository {
     /// The repository's methods, as recorded and as failures are scripted.
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
-        case place, releasePlacement, adopt, detachRemovedInstance
+        case place, releasePlacement, adopt, detachRemovedInstance, clearConnectionDetails
     }
 
     /// When seeded instances were created.
@@ -292,6 +292,18 @@ final class FakeTenantRepository: TenantRepository {
             lastEventTime: row.eventTime, now: now)
     }
 
+    func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool {
+        try call(.clearConnectionDetails) { rows -> Bool in
+            guard var row = rows[tenant], row.instanceName == name,
+                row.account != nil || row.lastDisconnection != nil
+            else { return false }
+            row.account = nil
+            row.lastDisconnection = nil
+            rows[tenant] = row
+            return true
+        }
+    }
+
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
     ) throws(PostgresError) -> EvolutionQRCode? {
@@ -308,6 +320,10 @@ final class FakeTenantRepository: TenantRepository {
         reason: DisconnectionReason?
     ) throws(PostgresError) -> Bool {
         let detached = try call(.detachInstance) { rows -> Bool in
+            if let reason, let row = rows[tenant], row.instanceName == nil {
+                rows[tenant]?.lastDisconnection = Disconnection(reason: reason, code: nil, at: Self.changedAt)
+                return false
+            }
             guard let row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
             else { return false }
             rows[tenant] = Row(
