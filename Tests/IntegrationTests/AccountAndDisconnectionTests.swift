@@ -16,7 +16,7 @@ final class AccountAndDisconnectionTests {
         sim = try Self.launched.get()
         try sim.reset()
         stack = try TestWhatsAppStack.start(
-            sim: sim, label: "account", webhooks: true, environment: ["STATUS_MAX_AGE_MS": "60000"])
+            sim: sim, label: "account", webhooks: true, events: true, environment: ["STATUS_MAX_AGE_MS": "60000"])
     }
 
     deinit {
@@ -77,6 +77,47 @@ final class AccountAndDisconnectionTests {
             """)
         #expect(audit.trimmingCharacters(in: .whitespacesAndNewlines) == "close:\(reason)/\(code)")
         #expect(!stack.allLogText().contains(Self.number))
+    }
+
+    @Test func theEventStreamCarriesTheAccountAndThenTheReasonAsStatusShowsThem() throws {
+        let tenant = TestWhatsAppStack.newTenantID("live")
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try stack.insertTenant(tenant)
+        let stream = try stack.subscribe(tenant: tenant, ticket: try stack.eventsTicket(tenant: tenant))
+        _ = try stream.expectEvent(within: 5, "the current state")
+        #expect(try stack.connect(tenant: tenant).status == 201)
+
+        try sim.control(
+            "POST", "/instances/\(name)/scan",
+            json: #"{"wuid":"\#(Self.number)@s.whatsapp.net","profileName":"\#(Self.profileName)"}"#)
+        let open = try awaitMessage(stream, "the open state") { $0["status"] as? String == "open" }
+        #expect(
+            ((open["data"] as? [String: Any])?["account"] as? [String: Any])?["name"] as? String == Self.profileName)
+
+        try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":403}"#)
+        let closed = try awaitMessage(stream, "the close with its reason") {
+            (($0["data"] as? [String: Any])?["lastDisconnection"] as? [String: Any])?["reason"] as? String
+                == "restricted"
+        }
+        var status = try stack.status(tenant: tenant).jsonObject()
+        status["qrcode"] = closed["qrcode"]
+        status["version"] = closed["version"]
+        #expect(try Self.canonical(status) == Self.canonical(closed))
+    }
+
+    /// Messages of `stream` until one satisfies `condition` (within 5 s each).
+    private func awaitMessage(
+        _ stream: TestEventStream, _ what: String, _ condition: ([String: Any]) -> Bool
+    ) throws -> [String: Any] {
+        while true {
+            let body = try stream.expectEvent(within: 5, what).json()
+            if condition(body) { return body }
+        }
+    }
+
+    /// `object` as JSON text with sorted keys.
+    private static func canonical(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
     @Test func aConnectReusingTheLoggedOutInstanceClearsTheReason() throws {
