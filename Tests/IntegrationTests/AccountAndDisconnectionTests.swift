@@ -79,6 +79,22 @@ final class AccountAndDisconnectionTests {
         #expect(!stack.allLogText().contains(Self.number))
     }
 
+    @Test func theQRCodeLimitShowsTheQRCodeExpired() throws {
+        try sim.updateSettings(#"{"qrLimit":1}"#)
+        let tenant = TestWhatsAppStack.newTenantID("qrlimit")
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try stack.insertTenant(tenant)
+        #expect(try stack.connect(tenant: tenant).status == 201)
+
+        try sim.rotateQRCode(instance: name)
+
+        try Wait.until("the refused state is recorded") {
+            try stack.tenantRow(tenant)?["whatsapp_disconnect_reason"] as? String == "qr_expired"
+        }
+        let last = try data(of: tenant)["lastDisconnection"] as? [String: Any]
+        #expect(last?["message"] as? String == "O código QR expirou sem leitura.")
+    }
+
     @Test func theEventStreamCarriesTheAccountAndThenTheReasonAsStatusShowsThem() throws {
         let tenant = TestWhatsAppStack.newTenantID("live")
         let name = TestWhatsAppStack.instanceName(of: tenant)
