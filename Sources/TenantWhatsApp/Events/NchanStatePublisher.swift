@@ -32,7 +32,6 @@ final class NchanStatePublisher: TenantStatePublisher {
         var failedTries: [TenantID: Int] = [:]
         /// A batch is being sent (``flush(within:)`` waits for it too).
         var sending = false
-        var stopping = false
     }
 
     private let queue = ConditionLock(Queue())
@@ -51,7 +50,6 @@ final class NchanStatePublisher: TenantStatePublisher {
 
     func publish(_ tenant: TenantID, qrCode: String?) {
         let accepted = queue.withLockNotifying { queue in
-            guard !queue.stopping else { return false }
             if let qrCode { queue.qrCodes[tenant] = qrCode }
             guard !queue.queued.contains(tenant) else { return true }
             guard queue.order.count < Self.capacity else { return false }
@@ -66,7 +64,7 @@ final class NchanStatePublisher: TenantStatePublisher {
     private func retry(_ tenant: TenantID, qrCode: String?) -> Bool {
         queue.withLockNotifying { queue in
             let tries = (queue.failedTries[tenant] ?? 0) + 1
-            guard tries < Self.attempts, !queue.stopping else {
+            guard tries < Self.attempts else {
                 queue.failedTries[tenant] = nil
                 return false
             }
@@ -96,11 +94,6 @@ final class NchanStatePublisher: TenantStatePublisher {
         queue.wait(until: .now + timeout) { $0.order.isEmpty && !$0.sending ? true : nil } ?? false
     }
 
-    /// Stops taking tenants; the thread ends once the queue is empty.
-    func stop() {
-        queue.withLockNotifying { $0.stopping = true }
-    }
-
     private func run() {
         let client: HTTPClient
         do {
@@ -110,7 +103,9 @@ final class NchanStatePublisher: TenantStatePublisher {
             return
         }
         var failures = 0
-        while let batch = nextBatch() {
+        while true {
+            let batch = nextBatch()
+            guard !batch.isEmpty else { continue }
             let qrCodes = Dictionary(batch.compactMap { tenant, qrCode in qrCode.map { (tenant, $0) } }) { $1 }
             let messages: [TenantID: TenantStateMessage]
             do {
@@ -152,19 +147,19 @@ final class NchanStatePublisher: TenantStatePublisher {
         return failuresBefore + 1
     }
 
-    /// Up to ``batchSize`` queued tenants with their QR codes, waiting for one; nil once stopped and empty.
-    private func nextBatch() -> [(TenantID, String?)]? {
-        queue.wait(until: nil) { queue -> [(TenantID, String?)]?? in
-            if queue.order.isEmpty { return queue.stopping ? .some(nil) : nil }
+    /// Up to ``batchSize`` queued tenants with their QR codes, waiting for one. The thread lives as long as the
+    /// process: a command that ends (`reconcile`) calls ``flush(within:)`` first.
+    private func nextBatch() -> [(TenantID, String?)] {
+        queue.wait(until: nil) { queue -> [(TenantID, String?)]? in
+            if queue.order.isEmpty { return nil }
             let taken = queue.order.prefix(Self.batchSize)
             queue.order.removeFirst(taken.count)
             queue.sending = true
-            return .some(
-                taken.map { tenant in
-                    queue.queued.remove(tenant)
-                    return (tenant, queue.qrCodes.removeValue(forKey: tenant))
-                })
-        } ?? nil
+            return taken.map { tenant in
+                queue.queued.remove(tenant)
+                return (tenant, queue.qrCodes.removeValue(forKey: tenant))
+            }
+        } ?? []
     }
 
     private enum SendFailure: Error, CustomStringConvertible {
