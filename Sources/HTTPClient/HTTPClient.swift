@@ -57,6 +57,12 @@ public final class HTTPClient {
         try configure(for: request, headers: headerList, context: context)
         let code = withExtendedLifetime(buffer) { curl_easy_perform(handle) }
         guard code == CURLE_OK else {
+            // The status line and headers were read in full before the body went over the cap.
+            if buffer.bodyLimitExceeded, request.acceptsTruncatedBody {
+                return HTTPClientResponse(
+                    status: info(CURLINFO_RESPONSE_CODE), headers: buffer.headers, body: buffer.body,
+                    reusedConnection: info(CURLINFO_NUM_CONNECTS) == 0)
+            }
             throw HTTPClientError.classify(code, bodyLimitExceeded: buffer.bodyLimitExceeded, limit: bodyLimit)
         }
         return HTTPClientResponse(

@@ -14,6 +14,10 @@ public struct HTTPClientRequest: Sendable {
     /// A unix socket to connect to instead of the URL's host and port (the URL still gives the path and `Host`), or
     /// nil for TCP.
     public var unixSocketPath: String?
+    /// Whether a response whose body goes over the client's cap is returned with its body cut at the cap (the
+    /// transfer stops there), instead of failing with ``HTTPClientError/tooLarge(limit:)``: for callers that need
+    /// only the status.
+    public var acceptsTruncatedBody = false
 
     /// A request from its parts.
     public init(

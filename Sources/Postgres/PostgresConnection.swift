@@ -6,7 +6,7 @@ internal import CLibPQ
 /// (see ``PostgresPool``). Parameters and results travel as text and are copied into Swift values at once;
 /// no pointer into libpq outlives the call that produced it.
 public final class PostgresConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private let connectionString: ConnectionString
     /// Server-side prepared statements of this connection, by SQL text; libpq forgets none of them, but a
     /// reset starts a new server session that has none.

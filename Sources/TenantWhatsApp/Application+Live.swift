@@ -60,12 +60,15 @@ extension Application {
                 servers: servers, tenants: dependencies.tenants, audit: dependencies.audit,
                 clocks: Self.serverClocks(learnedOn: startup, storedIn: pool, logger: logger), logger: logger)
         }
+        let eventOutbox = Self.startEventWebhooks(configuration, logger: logger).map { _ in EventOutbox(pool: pool) }
         let metrics = metricsRegistry.map { registry in
             MetricsHandler(
                 registry: registry,
                 sampleGauges: {
                     poolMetrics.sample(pool.statistics)
                     servers.sampleBreakers()
+                    // Read from the outbox at each scrape; a PostgreSQL away leaves the gauges as they were.
+                    if let statistics = try? eventOutbox?.statistics() { EventWebhookMetrics.sample(statistics) }
                 })
         }
         self.init(
@@ -91,6 +94,26 @@ extension Application {
             logger.error("event publishing is off: its thread did not start", metadata: ["error": "\(error)"])
             return NoStatePublisher()
         }
+    }
+
+    /// The delivery of events to the SaaS backend, started, when `EVENTS_WEBHOOK_URL` is set: two PostgreSQL
+    /// connections of its own (one listening, one for its statements), never the request pool's. Nil otherwise, or
+    /// when its threads cannot start (logged).
+    static func startEventWebhooks(_ configuration: Configuration, logger: Logger) -> EventWebhookDispatcher? {
+        guard let settings = configuration.eventWebhook else { return nil }
+        let pool = PostgresPool(
+            connectionString: configuration.databaseURL, size: 1,
+            borrowTimeout: .milliseconds(configuration.databasePoolTimeoutMilliseconds),
+            sessionSettings: configuration.sessionSettings)
+        let dispatcher = EventWebhookDispatcher(
+            settings: settings, pool: pool, connectionString: configuration.databaseURL, logger: logger)
+        do {
+            try dispatcher.start()
+        } catch {
+            logger.error("event webhooks are off: their threads did not start", metadata: ["error": "\(error)"])
+            return nil
+        }
+        return dispatcher
     }
 
     /// The Evolution servers' clocks, starting from the offsets stored by earlier processes (read on `startup`) and

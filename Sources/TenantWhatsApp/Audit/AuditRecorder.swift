@@ -4,4 +4,15 @@
 protocol AuditRecorder: Sendable {
     /// Appends `entry` (or, when it cannot be stored, logs it in full).
     func record(_ entry: AuditEntry)
+
+    /// Appends `entry` and, in the same statement, the tenant's `event` to the outbox of events to the SaaS backend
+    /// (docs/event-webhooks.md; written only when `EVENTS_WEBHOOK_URL` is set): a connect that handed out a code.
+    func record(_ entry: AuditEntry, announcing event: ConnectionEventType)
+}
+
+extension AuditRecorder {
+    /// Recorders without an outbox record the entry alone.
+    func record(_ entry: AuditEntry, announcing event: ConnectionEventType) {
+        record(entry)
+    }
 }

@@ -14,16 +14,36 @@ struct PostgresAuditTrail: AuditRecorder {
         "INSERT INTO whatsapp_audit (tenant_id, action, outcome, error_code, instance_name, request_id, duration_ms)"
 
     func record(_ entry: AuditEntry) {
-        do {
-            try pool.query(
-                """
+        write(
+            entry,
+            sql: """
                 \(Self.insertInto)
                 VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
-                """,
+                """, extra: [])
+    }
+
+    func record(_ entry: AuditEntry, announcing event: ConnectionEventType) {
+        // The event carries the tenant's row as it is now (sql/migrations/0013_event_outbox.sql writes nothing in a
+        // session without `tenant_whatsapp.events`).
+        write(
+            entry,
+            sql: """
+                WITH audit AS (
+                    \(Self.insertInto)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
+                )
+                SELECT whatsapp_append_event($8, t) FROM tenants t WHERE t.id = $1
+                """, extra: [event.rawValue])
+    }
+
+    private func write(_ entry: AuditEntry, sql: String, extra: [String?]) {
+        do {
+            try pool.query(
+                sql,
                 [
                     entry.tenant.rawValue, entry.action.rawValue, entry.outcome, entry.errorCode?.rawValue,
                     entry.instanceName, entry.requestID, String(entry.durationMilliseconds),
-                ])
+                ] + extra)
         } catch {
             logger.error(
                 "audit row not written",

@@ -38,12 +38,14 @@ public struct Configuration: Sendable {
     /// starve every other tenant and `/api/ready`.
     public var lockTimeoutMilliseconds: Int = 50
 
-    /// The settings of every pooled PostgreSQL session: the statement and lock timeouts.
+    /// The settings of every pooled PostgreSQL session: the statement and lock timeouts, and with
+    /// `EVENTS_WEBHOOK_URL` the switch that makes each change of a tenant's connection write its event to the outbox
+    /// (sql/migrations/0013_event_outbox.sql).
     public var sessionSettings: [String] {
         [
             "SET statement_timeout = \(statementTimeoutMilliseconds)",
             "SET lock_timeout = \(lockTimeoutMilliseconds)",
-        ]
+        ] + (eventWebhook == nil ? [] : ["SET tenant_whatsapp.events = 'on'"])
     }
     /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections the process opens (default 8).
     public var databasePoolSize = 8
@@ -63,6 +65,9 @@ public struct Configuration: Sendable {
     /// `NCHAN_PUBLISH_SOCKET`: the unix socket of nchan's publisher location (docs/events.md), where every change of
     /// a tenant's state is published for the event stream; nil: nothing is published.
     public var nchanPublishSocket: String?
+    /// `EVENTS_WEBHOOK_URL` and the variables that go with it: the SaaS backend's endpoint for the tenants' connection
+    /// events (docs/event-webhooks.md); nil: no events are written or delivered.
+    public var eventWebhook: EventWebhookSettings?
 
     /// A configuration from its parts.
     public init(
@@ -117,6 +122,7 @@ public struct Configuration: Sendable {
         configuration.statusMaxAgeMilliseconds = try integer(
             "STATUS_MAX_AGE_MS", in: environment, default: configuration.webhook == nil ? 0 : 5000, 0...600_000)
         configuration.nchanPublishSocket = try publishSocket(from: environment["NCHAN_PUBLISH_SOCKET"])
+        configuration.eventWebhook = try EventWebhookSettings.load(from: environment)
         return configuration
     }
 

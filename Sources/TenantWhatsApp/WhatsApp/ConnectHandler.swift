@@ -26,8 +26,14 @@ struct ConnectHandler: RouteHandler {
                     try connectInstance(for: tenant, number: number, flow: held)
                 }
             }
-            flow.audit(
+            let entry = flow.auditEntry(
                 .connect, tenant: tenant, outcome: outcome.auditOutcome, instanceName: outcome.instanceName)
+            if outcome.isPending {
+                dependencies.audit.record(entry)
+            } else {
+                // One event per connect that handed out a code, not one per QR rotation (docs/event-webhooks.md).
+                dependencies.audit.record(entry, announcing: outcome.pairing ? .pairingCode : .qrCode)
+            }
             // The QR code handed out is the event stream's news too (a reused instance's row may not have changed).
             if !outcome.isPending, let qrCode = outcome.qrCode?.pngDataURL {
                 dependencies.publisher.publish(tenant, qrCode: qrCode)

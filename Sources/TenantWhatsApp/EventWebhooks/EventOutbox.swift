@@ -1,0 +1,130 @@
+import Postgres
+
+/// The outbox of events to the SaaS backend (`whatsapp_event_outbox`, sql/migrations/0013_event_outbox.sql), as the
+/// delivering processes use it. Every statement runs on PostgreSQL's clock, so processes on several hosts agree.
+struct EventOutbox: Sendable {
+    /// The channel every new event is announced on (at commit).
+    static let channel = "tenant_whatsapp_events"
+    /// How long a claimed event is held by its process: longer than an attempt's 10 s, so only a process that died
+    /// mid-attempt loses it, and another takes it then.
+    static let leaseSeconds = 30
+
+    let pool: PostgresPool
+
+    /// Claims up to `limit` events that are due, each the oldest pending event of its tenant (a tenant's event is
+    /// never delivered before the earlier ones were delivered or given up), counting the attempt; none while
+    /// delivery is paused (410). Rows another process holds are skipped, never waited for.
+    func claim(limit: Int) throws(PostgresError) -> [OutboxEvent] {
+        let rows = try pool.query(
+            """
+            WITH heads AS (
+                SELECT DISTINCT ON (tenant_id) id FROM whatsapp_event_outbox
+                WHERE state = 'pending' ORDER BY tenant_id, id
+            ), due AS (
+                SELECT o.id AS due_id FROM whatsapp_event_outbox o JOIN heads USING (id)
+                WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+                    AND (o.leased_until IS NULL OR o.leased_until <= now())
+                    AND NOT EXISTS (SELECT 1 FROM whatsapp_event_delivery WHERE paused_at IS NOT NULL)
+                ORDER BY o.next_attempt_at, o.id
+                LIMIT $1::integer
+                FOR UPDATE OF o SKIP LOCKED
+            )
+            UPDATE whatsapp_event_outbox o
+            SET attempts = o.attempts + 1, leased_until = now() + make_interval(secs => $2::integer),
+                last_attempt_at = now()
+            FROM due WHERE o.id = due.due_id
+            RETURNING \(OutboxEvent.columns)
+            """, [String(limit), String(Self.leaseSeconds)], retryOnConnectionLoss: true)
+        return rows.compactMap(OutboxEvent.init(row:)).sorted { $0.id < $1.id }
+    }
+
+    /// How long until the next event may be due (nil: none pending), and whether delivery is paused.
+    func nextDue() throws(PostgresError) -> (wait: Duration?, paused: Bool) {
+        let rows = try pool.query(
+            """
+            SELECT (extract(epoch FROM min(greatest(next_attempt_at, coalesce(leased_until, next_attempt_at)))
+                    - now()) * 1000)::bigint AS wait_ms,
+                (SELECT paused_at IS NOT NULL FROM whatsapp_event_delivery) AS paused
+            FROM (
+                SELECT DISTINCT ON (tenant_id) next_attempt_at, leased_until FROM whatsapp_event_outbox
+                WHERE state = 'pending' ORDER BY tenant_id, id
+            ) heads
+            """, retryOnConnectionLoss: true)
+        let row = rows.first
+        let wait = row?["wait_ms"].flatMap { Int64($0) }.map { Duration.milliseconds(max(0, $0)) }
+        return (wait, row?["paused"] == "t")
+    }
+
+    /// Records how an attempt ended. False when the event was no longer pending (re-queued or purged meanwhile).
+    @discardableResult
+    func record(_ result: EventDeliveryResult) throws(PostgresError) -> Bool {
+        let id = String(result.event.id)
+        let status = result.status.map { String($0) }
+        let rows: PostgresRows
+        switch result.next {
+        case .delivered:
+            rows = try pool.query(
+                """
+                UPDATE whatsapp_event_outbox
+                SET state = 'delivered', finished_at = now(), leased_until = NULL, last_status = $2::integer,
+                    last_error = NULL
+                WHERE id = $1::bigint AND state = 'pending'
+                """, [id, status], retryOnConnectionLoss: true)
+        case .retry(let delay):
+            rows = try pool.query(
+                """
+                UPDATE whatsapp_event_outbox
+                SET next_attempt_at = now() + make_interval(secs => $4::double precision), leased_until = NULL,
+                    last_status = $2::integer, last_error = $3
+                WHERE id = $1::bigint AND state = 'pending'
+                """,
+                [id, status, result.error, String(Double(delay / .milliseconds(1)) / 1000)],
+                retryOnConnectionLoss: true)
+        case .dead:
+            rows = try pool.query(
+                """
+                UPDATE whatsapp_event_outbox
+                SET state = 'dead', finished_at = now(), leased_until = NULL, last_status = $2::integer,
+                    last_error = $3
+                WHERE id = $1::bigint AND state = 'pending'
+                """, [id, status, result.error], retryOnConnectionLoss: true)
+        case .paused:
+            // 410 Gone: delivery stops until `events resume`; this attempt does not use up the schedule.
+            rows = try pool.query(
+                """
+                WITH pause AS (
+                    UPDATE whatsapp_event_delivery SET paused_at = now(), paused_event_id = $3
+                    WHERE paused_at IS NULL
+                )
+                UPDATE whatsapp_event_outbox
+                SET attempts = greatest(attempts - 1, 0), leased_until = NULL, next_attempt_at = now(),
+                    last_status = $2::integer, last_error = 'the endpoint answered 410 Gone: delivery paused'
+                WHERE id = $1::bigint AND state = 'pending'
+                """, [id, status, result.event.eventID], retryOnConnectionLoss: true)
+        }
+        return rows.affectedRowCount == 1
+    }
+
+    /// The figures `/api/metrics` shows: pending events, the age of the oldest, and whether delivery is paused.
+    func statistics() throws(PostgresError) -> EventOutboxStatistics {
+        let rows = try pool.query(
+            """
+            SELECT count(*) AS pending,
+                coalesce(extract(epoch FROM now() - min(created_at)), 0)::double precision AS oldest_seconds,
+                (SELECT paused_at IS NOT NULL FROM whatsapp_event_delivery) AS paused
+            FROM whatsapp_event_outbox WHERE state = 'pending'
+            """, retryOnConnectionLoss: true)
+        let row = rows.first
+        return EventOutboxStatistics(
+            pending: row?["pending"].flatMap { Int($0) } ?? 0,
+            oldestPendingSeconds: row?["oldest_seconds"].flatMap { Double($0) } ?? 0,
+            paused: row?["paused"] == "t")
+    }
+}
+
+/// What ``EventOutbox/statistics()`` reads.
+struct EventOutboxStatistics: Sendable, Equatable {
+    let pending: Int
+    let oldestPendingSeconds: Double
+    let paused: Bool
+}
