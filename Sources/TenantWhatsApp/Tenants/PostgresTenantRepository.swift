@@ -205,19 +205,28 @@ struct PostgresTenantRepository: TenantRepository {
     ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
-            WITH detached AS (
-                UPDATE tenants SET \(Self.detachedColumns),
-                    whatsapp_disconnect_reason = coalesce($5::text, whatsapp_disconnect_reason),
-                    whatsapp_disconnect_code = CASE WHEN $5::text IS NULL THEN whatsapp_disconnect_code END,
-                    whatsapp_disconnected_at = CASE WHEN $5::text IS NULL THEN whatsapp_disconnected_at ELSE now() END
-                WHERE id = $1::text AND whatsapp_instance_name = $2::text
-                    AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
-                RETURNING id
+            WITH before AS (
+                -- Locked first and read as it is then: a removal committed while this statement waited for the row
+                -- is seen here, so one of the two updates below applies, never neither.
+                SELECT id, coalesce(whatsapp_instance_name = $2::text
+                        AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text), false) AS ours,
+                    whatsapp_instance_name IS NULL AS removed
+                FROM tenants WHERE id = $1::text
+                FOR UPDATE
+            ), detached AS (
+                UPDATE tenants AS t SET \(Self.detachedColumns),
+                    whatsapp_disconnect_reason = coalesce($5::text, t.whatsapp_disconnect_reason),
+                    whatsapp_disconnect_code = CASE WHEN $5::text IS NULL THEN t.whatsapp_disconnect_code END,
+                    whatsapp_disconnected_at = CASE WHEN $5::text IS NULL THEN t.whatsapp_disconnected_at ELSE now() END
+                FROM before
+                WHERE t.id = before.id AND before.ours
+                RETURNING t.id
             ), removedFirst AS (
                 -- Evolution's removal of the instance we just deleted was applied first: the reason is still ours.
-                UPDATE tenants SET whatsapp_disconnect_reason = $5::text, whatsapp_disconnect_code = NULL,
+                UPDATE tenants AS t SET whatsapp_disconnect_reason = $5::text, whatsapp_disconnect_code = NULL,
                     whatsapp_disconnected_at = now()
-                WHERE id = $1::text AND $5::text IS NOT NULL AND whatsapp_instance_name IS NULL
+                FROM before
+                WHERE t.id = before.id AND $5::text IS NOT NULL AND before.removed
             ), remembered AS (
                 INSERT INTO evolution_pending_deletions (server_id, instance_name, tenant_id)
                 SELECT $4::text, $2::text, id FROM detached WHERE $4::text IS NOT NULL
