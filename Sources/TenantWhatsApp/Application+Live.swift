@@ -139,6 +139,7 @@ extension Application {
             upstreamTimeout: .milliseconds(configuration.evolutionTimeoutMilliseconds))
         settings.webhooks = configuration.webhook != nil
         settings.statusMaxAge = .milliseconds(configuration.statusMaxAgeMilliseconds)
+        settings.closeGrace = .milliseconds(configuration.closeGraceMilliseconds)
         return settings
     }
 }

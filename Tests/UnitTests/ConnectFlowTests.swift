@@ -108,7 +108,9 @@ struct ConnectFlowTests {
         #expect(kit.evolution.calls == [.connectionState(name), .connect(name)])
         #expect(
             kit.tenants.row(of: tenant)
-                == Row(instanceName: name, status: observed, createdAt: Tenants.seededAt, checkedAt: Tenants.checkedAt))
+                == Row(
+                    instanceName: name, status: observed, createdAt: Tenants.seededAt, checkedAt: Tenants.checkedAt,
+                    closedAgeMilliseconds: stored != .close && observed == .close ? 0 : nil))
         let stateChange = stored == observed ? [] : [Audit(.stateChange, observed.rawValue, instance: name)]
         #expect(kit.audit.rows == stateChange + [Audit(.connect, "reused", instance: name)])
         expectCleanEnd()

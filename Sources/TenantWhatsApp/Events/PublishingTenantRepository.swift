@@ -30,11 +30,14 @@ struct PublishingTenantRepository: TenantRepository {
 
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordState(
-            status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
-        if let recorded, recorded.previous != status { publisher.publish(tenant, qrCode: nil) }
+            status, of: name, for: tenant, generation: generation, detail: detail, changeAudit: changeAudit)
+        // A learned account or a reason can change what status shows without a change of state.
+        if let recorded, recorded.previous != status || detail != .none {
+            publisher.publish(tenant, qrCode: nil)
+        }
         return recorded
     }
 
@@ -50,7 +53,7 @@ struct PublishingTenantRepository: TenantRepository {
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordPushedState(
             status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: detail,

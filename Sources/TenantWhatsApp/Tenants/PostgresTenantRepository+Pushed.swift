@@ -4,7 +4,7 @@ import Runtime
 extension PostgresTenantRepository {
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         try record(
             status, of: name, for: tenant, generation: nil, eventTime: eventTime, clearQRCode: clearQRCode,
