@@ -74,6 +74,7 @@ struct ConnectHandler: RouteHandler {
                 try ensureWebhook(of: name, flow: flow)
                 let code = try awaitCode(
                     of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+                try recordConnecting(afterHandingOut: code, recorded: state, of: name, for: tenant, flow: flow)
                 return ConnectOutcome(kind: .reused, instanceName: name, code: code, createdAt: createdAt)
             case .failure(.notFound):
                 // Gone upstream (deleted by hand, or by Evolution's DEL_INSTANCE): start again with a new one, on the
@@ -183,7 +184,22 @@ struct ConnectHandler: RouteHandler {
         try ensureWebhook(of: name, flow: flow)
         let code = try awaitCode(
             of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+        try recordConnecting(afterHandingOut: code, recorded: state, of: name, for: tenant, flow: flow)
         return ConnectOutcome(kind: .adopted, instanceName: name, code: code, createdAt: createdAt)
+    }
+
+    /// A code handed out for an instance recorded `close` means Evolution started its socket again: `connecting` is
+    /// recorded at once, so that status says so and the tenant's `whatsapp.connecting` event comes before the code's
+    /// (docs/event-webhooks.md), not after it when Evolution's own `connection.update` arrives.
+    private func recordConnecting(
+        afterHandingOut code: ConnectOutcome.Code, recorded state: EvolutionConnectionState, of name: String,
+        for tenant: TenantID, flow: WhatsAppFlow
+    ) throws(APIError) {
+        guard state == .close else { return }
+        switch code {
+        case .qrCode(nil), .pairing(nil, _): return
+        case .qrCode, .pairing: _ = try flow.recordObservedState(.connecting, of: name, for: tenant)
+        }
     }
 
     /// With webhooks: a QR code pushed for the stored instance within the last 40 s (its socket is running, and
