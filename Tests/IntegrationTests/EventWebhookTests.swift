@@ -111,7 +111,8 @@ final class EventWebhookTests {
         #expect(loggedOut["reason"] as? String == "logged_out")
         #expect(loggedOut["account"] == nil)
         let userDisconnect = try data(delivered[6])
-        #expect(userDisconnect["status"] as? String == "not_created")
+        // Closed by the logout Evolution pushes, or already forgotten: whichever our disconnect recorded first.
+        #expect(["close", "not_created"].contains(userDisconnect["status"] as? String))
         #expect(userDisconnect["reason"] as? String == "user")
         #expect(try data(delivered[1])["status"] as? String == "connecting")
         // No image, no code: the QR code event only says one was handed out.

@@ -24,15 +24,18 @@ struct PostgresAuditTrail: AuditRecorder {
 
     func record(_ entry: AuditEntry, announcing event: ConnectionEventType) {
         // The event carries the tenant's row as it is now (sql/migrations/0013_event_outbox.sql writes nothing in a
-        // session without `tenant_whatsapp.events`).
+        // session without `tenant_whatsapp.events`). The row is locked first, as every change of it is: the tenant's
+        // events then get their ids in the order their transactions commit, which is the order they are delivered in.
         write(
             entry,
             sql: """
                 WITH audit AS (
                     \(Self.insertInto)
                     VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
+                ), locked AS (
+                    SELECT t FROM tenants t WHERE t.id = $1 FOR NO KEY UPDATE
                 )
-                SELECT whatsapp_append_event($8, t) FROM tenants t WHERE t.id = $1
+                SELECT whatsapp_append_event($8, locked.t) FROM locked
                 """, extra: [event.rawValue])
     }
 

@@ -87,6 +87,17 @@ struct PublishingTenantRepository: TenantRepository {
         return cleared
     }
 
+    /// Nothing the stream shows changes: the reason is shown only once the instance is no longer live.
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try base.recordDisconnectRequested(of: name, for: tenant, generation: generation)
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try base.withdrawDisconnectRequest(of: name, for: tenant)
+    }
+
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
     ) throws(PostgresError) -> EvolutionQRCode? {

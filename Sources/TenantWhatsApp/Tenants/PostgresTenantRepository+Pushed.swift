@@ -53,6 +53,29 @@ extension PostgresTenantRepository {
         return rows.affectedRowCount == 1
     }
 
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try pool.query(
+            """
+            UPDATE tenants SET whatsapp_disconnect_reason = 'user', whatsapp_disconnect_code = NULL,
+                whatsapp_disconnected_at = now()
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
+                AND whatsapp_status IN ('open', 'connecting')
+            """, [tenant.rawValue, name, generation])
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try pool.query(
+            """
+            UPDATE tenants SET whatsapp_disconnect_reason = NULL, whatsapp_disconnect_code = NULL,
+                whatsapp_disconnected_at = NULL
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text AND whatsapp_disconnect_reason = 'user'
+                AND whatsapp_status IN ('open', 'connecting')
+            """, [tenant.rawValue, name])
+    }
+
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
     ) throws(PostgresError) -> EvolutionQRCode? {

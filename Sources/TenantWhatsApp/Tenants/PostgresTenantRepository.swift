@@ -145,10 +145,13 @@ struct PostgresTenantRepository: TenantRepository {
                     WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $10::text ELSE t.whatsapp_account_jid END,
                 whatsapp_account_name = CASE
                     WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $11::text ELSE t.whatsapp_account_name END,
+                -- Our disconnect's `user`, recorded as it began, is not replaced by the drop it causes.
                 whatsapp_disconnect_reason = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN \(requestedDisconnect) THEN t.whatsapp_disconnect_reason
                     WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL) THEN $12::text
                     ELSE t.whatsapp_disconnect_reason END,
                 whatsapp_disconnect_code = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN \(requestedDisconnect) THEN t.whatsapp_disconnect_code
                     WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL)
                         THEN $13::integer
                     ELSE t.whatsapp_disconnect_code END,
@@ -236,6 +239,16 @@ struct PostgresTenantRepository: TenantRepository {
             """, [tenant.rawValue, name, generation, server?.rawValue, reason?.rawValue])
         return rows.first?["detached"] == "1"
     }
+
+    /// How long a disconnect's `user` (``recordDisconnectRequested(of:for:generation:)``) stands against the reasons
+    /// Evolution pushes: longer than a disconnect takes, short enough that one left by a process that died meanwhile
+    /// does not hide a later, real drop for long.
+    static let requestedDisconnectWindow = "interval '60 seconds'"
+
+    /// The row `t` holds a disconnect of ours begun within ``requestedDisconnectWindow``.
+    static let requestedDisconnect = """
+        t.whatsapp_disconnect_reason = 'user' AND t.whatsapp_disconnected_at > now() - \(requestedDisconnectWindow)
+        """
 
     /// What forgetting an instance sets: no name, state, QR code, server or account, and nothing of the instance's
     /// times; the last disconnection is the caller's.

@@ -84,6 +84,17 @@ protocol TenantRepository: Sendable {
     /// reuses; false when the tenant no longer has that instance or nothing was recorded.
     func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool
 
+    /// Records `user` as the reason of the drop our disconnect route is about to cause, while the tenant's instance
+    /// `name` (of `generation`, when given) is still live (`open` or `connecting`), the state unchanged: the logout,
+    /// close and removal Evolution pushes meanwhile are then recorded as ours, not as a logout from the phone
+    /// (docs/webhooks.md, "Account and disconnection"). Kept against pushed reasons for
+    /// ``PostgresTenantRepository/requestedDisconnectWindow``.
+    func recordDisconnectRequested(of name: String, for tenant: TenantID, generation: String?) throws(PostgresError)
+
+    /// Withdraws ``recordDisconnectRequested(of:for:generation:)`` after a disconnect that failed while the instance
+    /// is still live.
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError)
+
     /// The QR code pushed for the tenant's instance `name` within `maximumAge`, unless it is open; nil otherwise.
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration

@@ -86,6 +86,20 @@ struct TimedTenantRepository {
         }
     }
 
+    /// See ``TenantRepository/recordDisconnectRequested(of:for:generation:)``.
+    func recordDisconnectRequested(of name: String, for tenant: TenantID, generation: String?) throws(APIError) {
+        try database("recordDisconnectRequested") { () throws(PostgresError) in
+            try base.recordDisconnectRequested(of: name, for: tenant, generation: generation)
+        }
+    }
+
+    /// See ``TenantRepository/withdrawDisconnectRequest(of:for:)``.
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(APIError) {
+        try database("withdrawDisconnectRequest") { () throws(PostgresError) in
+            try base.withdrawDisconnectRequest(of: name, for: tenant)
+        }
+    }
+
     /// See ``TenantRepository/clearConnectionDetails(of:for:)``.
     @discardableResult
     func clearConnectionDetails(of name: String, for tenant: TenantID) throws(APIError) -> Bool {

@@ -49,6 +49,7 @@ final class FakeTenantRepository: TenantRepository {
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
         case place, releasePlacement, adopt, detachRemovedInstance, clearConnectionDetails
+        case recordDisconnectRequested, withdrawDisconnectRequest
     }
 
     /// When seeded instances were created.
@@ -308,6 +309,28 @@ final class FakeTenantRepository: TenantRepository {
         PushedEventRules.applies(
             eventTime: eventTime, createdAt: row.createdAt.flatMap { Timestamp(iso8601: $0) },
             lastEventTime: row.eventTime, now: now)
+    }
+
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try call(.recordDisconnectRequested) { rows in
+            guard var row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation,
+                row.status == .open || row.status == .connecting
+            else { return }
+            row.lastDisconnection = Disconnection(reason: .user, code: nil, at: Self.changedAt)
+            rows[tenant] = row
+        }
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try call(.withdrawDisconnectRequest) { rows in
+            guard var row = rows[tenant], row.instanceName == name, row.lastDisconnection?.reason == .user,
+                row.status == .open || row.status == .connecting
+            else { return }
+            row.lastDisconnection = nil
+            rows[tenant] = row
+        }
     }
 
     func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool {
