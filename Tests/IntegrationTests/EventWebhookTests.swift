@@ -122,6 +122,23 @@ final class EventWebhookTests {
         #expect(!stack.allLogText().contains(receiver.secret))
     }
 
+    @Test func withTheImageOptionTheQRCodeEventCarriesTheImageHandedOut() throws {
+        let stack = try startStack("evimage", extra: ["EVENTS_WEBHOOK_QRCODE": "image"])
+        defer { stack.stop() }
+        let tenant = TestWhatsAppStack.newTenantID("image")
+        try stack.insertTenant(tenant)
+        let connect = try stack.connect(tenant: tenant)
+        #expect(connect.status == 201)
+        let handedOut = try connect.jsonObject()["qrcode"] as? String
+
+        try Wait.until("the code event arrives") { try self.accepted(for: tenant).count == 2 }
+        let event = try #require(try accepted(for: tenant).last)
+        #expect(try event.json()["type"] as? String == "whatsapp.qrcode")
+        #expect(try data(event)["qrcode"] as? String == handedOut)
+        #expect(handedOut?.hasPrefix("data:image/png;base64,") == true)
+        #expect(try data(accepted(for: tenant)[0])["qrcode"] == nil)
+    }
+
     @Test func anEndpointDownForAWhileGetsEveryEventInOrderOnceItIsBack() throws {
         let stack = try startStack("evdown")
         defer { stack.stop() }

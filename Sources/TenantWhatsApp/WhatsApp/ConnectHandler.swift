@@ -32,7 +32,9 @@ struct ConnectHandler: RouteHandler {
                 dependencies.audit.record(entry)
             } else {
                 // One event per connect that handed out a code, not one per QR rotation (docs/event-webhooks.md).
-                dependencies.audit.record(entry, announcing: outcome.pairing ? .pairingCode : .qrCode)
+                dependencies.audit.record(
+                    entry, announcing: outcome.pairing ? .pairingCode : .qrCode,
+                    qrCodeImage: outcome.qrCode?.pngDataURL)
             }
             // The QR code handed out is the event stream's news too (a reused instance's row may not have changed).
             if !outcome.isPending, let qrCode = outcome.qrCode?.pngDataURL {
