@@ -139,6 +139,31 @@ final class EventWebhookTests {
         #expect(try data(accepted(for: tenant)[0])["qrcode"] == nil)
     }
 
+    @Test func aRedirectIsNeverFollowedAndARetryAfterIsHonoured() throws {
+        let stack = try startStack("evredirect")
+        defer { stack.stop() }
+        let target = try RedirectTargetListener()
+        try receiver.setAnswer(status: 307, retryAfter: "3", location: "http://127.0.0.1:\(target.port)/stolen")
+        let tenant = TestWhatsAppStack.newTenantID("redirect")
+        try stack.insertTenant(tenant)
+        #expect(try stack.connect(tenant: tenant).status == 201)
+
+        try Wait.until("the redirect is recorded as a failed attempt") {
+            try stack.psql(
+                "SELECT last_status FROM whatsapp_event_outbox WHERE tenant_id = '\(tenant)' ORDER BY id LIMIT 1")
+                == "307"
+        }
+        #expect(target.pendingConnections() == 0)
+        // The schedule says 1 s; the endpoint's Retry-After lengthens it to 3 s.
+        let wait = try stack.psql(
+            """
+            SELECT round(extract(epoch FROM next_attempt_at - last_attempt_at)) FROM whatsapp_event_outbox
+            WHERE tenant_id = '\(tenant)' ORDER BY id LIMIT 1
+            """)
+        #expect(wait == "3")
+        #expect(try receiver.deliveries().count == 1)
+    }
+
     @Test func anEndpointDownForAWhileGetsEveryEventInOrderOnceItIsBack() throws {
         let stack = try startStack("evdown")
         defer { stack.stop() }
