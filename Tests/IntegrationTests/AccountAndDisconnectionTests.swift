@@ -206,5 +206,7 @@ final class AccountAndDisconnectionTests {
         let afterConnect = try data(of: tenant)
         #expect(afterConnect["lastDisconnection"] == nil)
         #expect(afterConnect["account"] == nil)
+        // Without EVENTS_WEBHOOK_URL, none of these changes wrote an event for the SaaS backend.
+        #expect(try stack.psql("SELECT count(*) FROM whatsapp_event_outbox") == "0")
     }
 }

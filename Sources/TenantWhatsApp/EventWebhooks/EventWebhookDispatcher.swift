@@ -59,38 +59,47 @@ final class EventWebhookDispatcher: Sendable {
 
     // MARK: - Dispatcher
 
+    // The threads' loops only call functions kept out of line (`@inline(never)`): with their bodies inlined, the
+    // release build's loop-invariant code motion ran for more than half an hour on them (Swift 6.3.1).
+
     private func dispatch() {
-        var failingSince: ContinuousClock.Instant?
+        var outboxUnreachable = false
         while true {
-            do {
-                try recordResults()
-                let claim = try claimDueEvents()
-                if failingSince != nil {
-                    logger.info("event webhooks: PostgreSQL answers again")
-                    failingSince = nil
-                }
-                switch claim {
-                case .more:
-                    continue
-                case .sendersBusy:
-                    waitForWork(upTo: Self.safetyPoll)
-                case .noneDue:
-                    let (wait, paused) = try outbox.nextDue()
-                    waitForWork(upTo: paused ? Self.safetyPoll : min(wait ?? Self.safetyPoll, Self.safetyPoll))
-                }
-            } catch {
-                if failingSince == nil {
-                    failingSince = .now
-                    logger.warning(
-                        "event webhooks: the outbox is unreachable; retrying every second",
-                        metadata: ["error": .string(error.description)])
-                }
-                Pause.for(Self.reconnectDelay)
+            outboxUnreachable = dispatchRound(outboxWasUnreachable: outboxUnreachable)
+        }
+    }
+
+    /// Records the results waiting, claims what is due and waits for more work; true when the outbox was unreachable
+    /// (logged once, until it answers again).
+    @inline(never)
+    private func dispatchRound(outboxWasUnreachable: Bool) -> Bool {
+        do {
+            try recordResults()
+            let claim = try claimDueEvents()
+            if outboxWasUnreachable { logger.info("event webhooks: PostgreSQL answers again") }
+            switch claim {
+            case .more:
+                break
+            case .sendersBusy:
+                waitForWork(upTo: Self.safetyPoll)
+            case .noneDue:
+                let (wait, paused) = try outbox.nextDue()
+                waitForWork(upTo: paused ? Self.safetyPoll : min(wait ?? Self.safetyPoll, Self.safetyPoll))
             }
+            return false
+        } catch {
+            if !outboxWasUnreachable {
+                logger.warning(
+                    "event webhooks: the outbox is unreachable; retrying every second",
+                    metadata: ["error": .string(error.description)])
+            }
+            Pause.for(Self.reconnectDelay)
+            return true
         }
     }
 
     /// Records every result waiting; one that cannot be written stays for the next round (and is rethrown).
+    @inline(never)
     private func recordResults() throws(PostgresError) {
         let results = state.withLock { state in
             defer { state.results = [] }
@@ -119,6 +128,7 @@ final class EventWebhookDispatcher: Sendable {
     }
 
     /// Claims as many due events as there are free senders.
+    @inline(never)
     private func claimDueEvents() throws(PostgresError) -> Claim {
         let free = state.withLock { state in
             state.notified = false
@@ -135,12 +145,14 @@ final class EventWebhookDispatcher: Sendable {
     }
 
     /// Waits until a result is to be recorded, a notification arrived, or `timeout` passed.
+    @inline(never)
     private func waitForWork(upTo timeout: Duration) {
         _ = state.wait(until: .now + max(timeout, .milliseconds(1))) { state in
             !state.results.isEmpty || state.notified ? true : nil
         }
     }
 
+    @inline(never)
     private func log(_ result: EventDeliveryResult) {
         EventWebhookMetrics.record(result)
         let metadata: Logger.Metadata = [
@@ -178,13 +190,19 @@ final class EventWebhookDispatcher: Sendable {
             return
         }
         while true {
-            let event = state.wait(until: nil) { state in
-                state.jobs.isEmpty ? nil : state.jobs.removeFirst()
-            }
-            guard let event else { continue }
-            let result = sender.deliver(event)
-            state.withLockNotifying { $0.results.append(result) }
+            sendNext(with: sender)
         }
+    }
+
+    /// Waits for a claimed event, attempts it and hands the result to the dispatcher.
+    @inline(never)
+    private func sendNext(with sender: EventWebhookSender) {
+        let event = state.wait(until: nil) { state in
+            state.jobs.isEmpty ? nil : state.jobs.removeFirst()
+        }
+        guard let event else { return }
+        let result = sender.deliver(event)
+        state.withLockNotifying { $0.results.append(result) }
     }
 
     // MARK: - Listener
@@ -192,31 +210,41 @@ final class EventWebhookDispatcher: Sendable {
     private func listen() {
         var failures = 0
         while true {
+            let (error, listened) = listenUntilConnectionLost(afterFailures: failures)
+            if listened || failures == 0 {
+                logger.warning(
+                    "event webhooks: cannot listen for new events; the outbox is polled every 30 s meanwhile",
+                    metadata: ["error": .string(error.description)])
+            }
+            failures = listened ? 1 : failures + 1
+            Pause.for(Self.reconnectDelay)
+        }
+    }
+
+    /// Listens on a new connection, waking the dispatcher at each notification, until the connection fails; returns
+    /// why, and whether it had been listening (false: it could not connect or listen at all).
+    @inline(never)
+    private func listenUntilConnectionLost(afterFailures failures: Int) -> (PostgresError, listened: Bool) {
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection(connectionString: listenerConnectionString)
+            try connection.listen(EventOutbox.channel)
+        } catch {
+            return (error, false)
+        }
+        if failures > 0 { logger.info("event webhooks: listening for new events again") }
+        // Whatever was announced while no connection listened is looked for now.
+        wake()
+        while true {
             do {
-                let connection = try PostgresConnection(connectionString: listenerConnectionString)
-                try connection.listen(EventOutbox.channel)
-                if failures > 0 {
-                    logger.info("event webhooks: listening for new events again")
-                    failures = 0
-                }
-                // Whatever was announced while no connection listened is looked for now.
-                wake()
-                while true {
-                    let channels = try connection.waitForNotifications(upTo: Self.safetyPoll)
-                    if !channels.isEmpty { wake() }
-                }
+                if try !connection.waitForNotifications(upTo: Self.safetyPoll).isEmpty { wake() }
             } catch {
-                if failures == 0 {
-                    logger.warning(
-                        "event webhooks: cannot listen for new events; the outbox is polled every 30 s meanwhile",
-                        metadata: ["error": .string(error.description)])
-                }
-                failures += 1
-                Pause.for(Self.reconnectDelay)
+                return (error, true)
             }
         }
     }
 
+    @inline(never)
     private func wake() {
         state.withLockNotifying { $0.notified = true }
     }
