@@ -37,8 +37,9 @@ CREATE TABLE whatsapp_event_outbox (
     CHECK ((state = 'pending') = (finished_at IS NULL))
 );
 
--- The head of each tenant's queue, and what is due.
+-- The head of each tenant's queue (its oldest pending event), and what is due, in the order it is claimed.
 CREATE INDEX whatsapp_event_outbox_pending ON whatsapp_event_outbox (tenant_id, id) WHERE state = 'pending';
+CREATE INDEX whatsapp_event_outbox_due ON whatsapp_event_outbox (next_attempt_at, id) WHERE state = 'pending';
 -- `events purge` and `events list`.
 CREATE INDEX whatsapp_event_outbox_finished ON whatsapp_event_outbox (finished_at) WHERE state <> 'pending';
 CREATE INDEX whatsapp_event_outbox_tenant ON whatsapp_event_outbox (tenant_id, id);
