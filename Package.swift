@@ -92,8 +92,10 @@ let package = Package(
 
         // Test support shared by the test targets: HMAC-signed tokens minted byte by byte (independent of JWT).
         .target(name: "TestTokenMinting", dependencies: ["COpenSSL"], path: "Tests/TestTokenMinting"),
+        // Test support shared by the test targets: programs started with posix_spawn instead of Foundation's Process.
+        .target(name: "TestProcesses", path: "Tests/TestProcesses"),
 
-        .testTarget(name: "JWTTests", dependencies: ["JWT", "TestTokenMinting"]),
+        .testTarget(name: "JWTTests", dependencies: ["JWT", "TestTokenMinting", "TestProcesses"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
@@ -110,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Postgres", "TestTokenMinting", "HTTPClient", "JWT", "TenantWhatsApp", "Runtime", "Secrets",
+                "Postgres", "TestTokenMinting", "TestProcesses", "HTTPClient", "JWT", "TenantWhatsApp", "Runtime",
+                "Secrets",
             ]
         ),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// The Evolution servers' secrets at rest (issue 19): sealed under `SECRETS_KEY` in PostgreSQL, resealed by
@@ -104,26 +105,22 @@ struct SecretsAtRestTests {
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]
         environment["SECRETS_KEY"] = secretsKey
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.responderBinary)
-        process.arguments = ["serve", "--socket", directory.appendingPathComponent("serve.sock").path]
-        process.environment = environment
         let output = directory.appendingPathComponent("out")
         let error = directory.appendingPathComponent("err")
-        for file in [output, error] { FileManager.default.createFile(atPath: file.path, contents: nil) }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: error)
-        try process.run()
+        let process = try ChildProcess(
+            arguments: [
+                TestEnvironment.responderBinary, "serve", "--socket",
+                directory.appendingPathComponent("serve.sock").path,
+            ],
+            environment: environment, standardOutput: .file(output.path), standardError: .file(error.path))
         do {
             try Wait.until("serve exits", timeoutSeconds: 20) { !process.isRunning }
         } catch {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+            process.terminate()
             throw error
         }
-        process.waitUntilExit()
         return CommandResult(
-            status: process.terminationStatus, output: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
+            status: process.waitForExit(), output: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
             error: (try? String(contentsOf: error, encoding: .utf8)) ?? "")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// The real `evolution-sim serve` under spawn-fcgi (`-n`, a unix socket), behind its own nginx rendered by
 /// `scripts/render-sim-nginx` on a free loopback port: the Evolution API the client tests talk to.
@@ -10,7 +11,7 @@ final class TestEvolutionSim: @unchecked Sendable {
     let apiKey: String
     /// The simulator's JSON log.
     let logFile: URL
-    private let simulator: Process
+    private let simulator: ChildProcess
     private let nginx: TestNginx
     private let lock = NSLock()
     private var stopped = false
@@ -20,7 +21,7 @@ final class TestEvolutionSim: @unchecked Sendable {
     /// The simulator's executable.
     static var binary: String { TestEnvironment.binDirectory.appendingPathComponent("evolution-sim").path }
 
-    private init(directory: URL, port: Int, apiKey: String, logFile: URL, simulator: Process, nginx: TestNginx) {
+    private init(directory: URL, port: Int, apiKey: String, logFile: URL, simulator: ChildProcess, nginx: TestNginx) {
         self.directory = directory
         self.port = port
         self.apiKey = apiKey
@@ -35,26 +36,22 @@ final class TestEvolutionSim: @unchecked Sendable {
         let apiKey = "sim-key-" + UUID().uuidString.lowercased()
         let socketPath = directory.appendingPathComponent("sim.sock").path
         let logFile = directory.appendingPathComponent("sim.log")
-        let simulator = Process()
-        simulator.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
-        simulator.arguments = ["-n", "-s", socketPath, "-M", "0660", "--", binary, "serve", "--threads", "\(threads)"]
         var fullEnvironment = environment
         fullEnvironment["SIM_API_KEY"] = apiKey
         fullEnvironment["LOG_FILE"] = logFile.path
         fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        simulator.environment = fullEnvironment
-        simulator.standardOutput = FileHandle.nullDevice
         let errorFile = directory.appendingPathComponent("sim.err")
-        guard FileManager.default.createFile(atPath: errorFile.path, contents: nil) else {
-            throw TestFailure("cannot create \(errorFile.path)")
-        }
-        simulator.standardError = try FileHandle(forWritingTo: errorFile)
-        try simulator.run()
+        let simulator = try ChildProcess(
+            arguments: [
+                "/usr/bin/spawn-fcgi", "-n", "-s", socketPath, "-M", "0660", "--", binary, "serve", "--threads",
+                "\(threads)",
+            ],
+            environment: fullEnvironment, standardError: .file(errorFile.path))
         do {
             try Wait.until("the simulator socket \(socketPath) exists") {
                 guard simulator.isRunning else {
                     let output = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-                    throw TestFailure("spawn-fcgi evolution-sim exited \(simulator.terminationStatus): \(output)")
+                    throw TestFailure("spawn-fcgi evolution-sim exited \(simulator.waitForExit()): \(output)")
                 }
                 return FileManager.default.fileExists(atPath: socketPath)
             }
@@ -65,8 +62,7 @@ final class TestEvolutionSim: @unchecked Sendable {
                 directory: directory, port: nginx.port, apiKey: apiKey, logFile: logFile, simulator: simulator,
                 nginx: nginx)
         } catch {
-            if simulator.isRunning { kill(simulator.processIdentifier, SIGTERM) }
-            simulator.waitUntilExit()
+            simulator.terminate()
             throw error
         }
     }
@@ -157,8 +153,7 @@ final class TestEvolutionSim: @unchecked Sendable {
         }
         guard !alreadyStopped else { return }
         nginx.stop()
-        if simulator.isRunning { kill(simulator.processIdentifier, SIGTERM) }
-        simulator.waitUntilExit()
+        simulator.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 

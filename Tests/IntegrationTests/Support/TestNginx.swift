@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// A real nginx in front of a responder socket, configured by the project's own `scripts/render-nginx` from the
 /// production includes, listening on a free loopback port.
@@ -7,9 +8,9 @@ final class TestNginx: @unchecked Sendable {
     let directory: URL
     /// The rendered nginx.conf.
     let configuration: String
-    private let process: Process
+    private let process: ChildProcess
 
-    private init(port: Int, directory: URL, configuration: String, process: Process) {
+    private init(port: Int, directory: URL, configuration: String, process: ChildProcess) {
         self.port = port
         self.directory = directory
         self.configuration = configuration
@@ -46,19 +47,14 @@ final class TestNginx: @unchecked Sendable {
         let configuration =
             rendered.output.split(separator: "\n").last.map(String.init)
             ?? directory.appendingPathComponent("nginx.conf").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = [
-            "-p", directory.path, "-c", configuration, "-e", directory.appendingPathComponent("error.log").path,
-            "-g", "daemon off;",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(arguments: [
+            "/usr/sbin/nginx", "-p", directory.path, "-c", configuration, "-e",
+            directory.appendingPathComponent("error.log").path, "-g", "daemon off;",
+        ])
         let nginx = TestNginx(port: port, directory: directory, configuration: configuration, process: process)
         try Wait.until("nginx listens on 127.0.0.1:\(port)") {
             guard process.isRunning else {
-                throw TestFailure("nginx exited \(process.terminationStatus): \(nginx.errorLog())")
+                throw TestFailure("nginx exited \(process.waitForExit()): \(nginx.errorLog())")
             }
             return TestNginx.accepts(port: port)
         }
@@ -84,7 +80,7 @@ final class TestNginx: @unchecked Sendable {
     }
 
     /// The master process's id.
-    var masterPID: Int32 { process.processIdentifier }
+    var masterPID: Int32 { process.pid }
 
     /// The worker process (the configuration starts one), found among the master's children.
     func workerPID() throws -> Int32 {
@@ -96,8 +92,7 @@ final class TestNginx: @unchecked Sendable {
 
     /// Stops nginx gracefully (SIGQUIT) and waits for it.
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
-        process.waitUntilExit()
+        process.terminate(with: SIGQUIT)
     }
 
     /// nginx's error log so far.

@@ -38,9 +38,8 @@ final class TestRedis: @unchecked Sendable {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Stops the server and removes the scratch folder. `SHUTDOWN NOSAVE` rather than a signal: the daemon inherits
-    /// the test process's blocked signal mask through posix_spawn, so it would never see SIGTERM; SIGKILL if it does
-    /// not go.
+    /// Stops the server and removes the scratch folder: `SHUTDOWN NOSAVE`, which waits for nothing the test process
+    /// holds; SIGKILL if it does not go.
     func stop() {
         let pidFile = directory.appendingPathComponent("redis.pid")
         let pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap {

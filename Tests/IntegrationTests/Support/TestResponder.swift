@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// The real `tenant-whatsapp serve`, started by spawn-fcgi on a unix socket as in production.
 ///
@@ -7,18 +8,18 @@ import Foundation
 final class TestResponder: @unchecked Sendable {
     let socketPath: String
     let logFile: URL
-    private let process: Process
+    private let process: ChildProcess
 
     /// A responder already started as `process` (``start(in:environment:threads:maxRequests:name:)``, or on a
     /// socket of its own: `TestResponder+SocketUnit.swift`).
-    init(socketPath: String, logFile: URL, process: Process) {
+    init(socketPath: String, logFile: URL, process: ChildProcess) {
         self.socketPath = socketPath
         self.logFile = logFile
         self.process = process
     }
 
     /// The responder's process id.
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// The Evolution server a responder gets when a test does not name one: the discard port on loopback, where
     /// nothing listens. The responder requires `EVOLUTION_API_URL` and `EVOLUTION_API_KEY` at start; a test whose
@@ -36,21 +37,17 @@ final class TestResponder: @unchecked Sendable {
     ) throws -> TestResponder {
         let socketPath = directory.appendingPathComponent("\(name).sock").path
         let logFile = directory.appendingPathComponent("\(name).log")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
-        process.arguments =
-            [
-                "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary, "serve",
-                "--threads", String(threads),
-            ] + (maxRequests.map { ["--max-requests", String($0)] } ?? [])
-        process.environment = responderEnvironment(environment, logFile: logFile)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: touch(directory.appendingPathComponent("\(name).err")))
-        try process.run()
+        let process = try ChildProcess(
+            arguments: [
+                "/usr/bin/spawn-fcgi", "-n", "-s", socketPath, "-M", "0660", "--", TestEnvironment.responderBinary,
+                "serve", "--threads", String(threads),
+            ] + (maxRequests.map { ["--max-requests", String($0)] } ?? []),
+            environment: responderEnvironment(environment, logFile: logFile),
+            standardError: .file(directory.appendingPathComponent("\(name).err").path))
         let responder = TestResponder(socketPath: socketPath, logFile: logFile, process: process)
         try Wait.until("the responder socket \(socketPath) exists") {
             guard process.isRunning else {
-                throw TestFailure("spawn-fcgi exited \(process.terminationStatus): \(responder.standardError())")
+                throw TestFailure("spawn-fcgi exited \(process.waitForExit()): \(responder.standardError())")
             }
             return FileManager.default.fileExists(atPath: socketPath)
         }
@@ -60,20 +57,17 @@ final class TestResponder: @unchecked Sendable {
     /// Sends SIGTERM and waits for the process; returns its exit status.
     @discardableResult
     func terminate() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.terminate()
     }
 
     /// Sends SIGTERM without waiting.
     func sendTerminate() {
-        kill(process.processIdentifier, SIGTERM)
+        process.send(SIGTERM)
     }
 
     /// Kills the process with SIGKILL, as a crash or the OOM killer would, and waits for it: nothing runs its clean-up.
     func killHard() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.terminate(with: SIGKILL)
     }
 
     /// How many connections wait in the listening socket's backlog, accepted by the kernel but not yet by the
@@ -91,8 +85,7 @@ final class TestResponder: @unchecked Sendable {
 
     /// Waits for the process to exit and returns its exit status.
     func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.waitForExit()
     }
 
     /// Whether the process still runs.
@@ -128,12 +121,5 @@ final class TestResponder: @unchecked Sendable {
         fullEnvironment["LOG_FILE"] = logFile.path
         fullEnvironment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         return fullEnvironment
-    }
-
-    private static func touch(_ url: URL) throws -> URL {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw TestFailure("cannot create \(url.path)")
-        }
-        return url
     }
 }
