@@ -42,6 +42,8 @@ struct SimulatedInstance: Sendable {
     var disconnectionReasonCode: Int?
     /// When an instance dropped with a code Evolution repairs by itself is `open` again (nil: not reconnecting).
     var reconnectsAt: ContinuousClock.Instant?
+    /// Until when such an instance reads `close` before it is `connecting` (nil: not in that phase).
+    var closedUntil: ContinuousClock.Instant?
     var disconnectionAt: Timestamp?
 
     init(

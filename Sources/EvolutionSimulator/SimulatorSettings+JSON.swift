@@ -8,6 +8,7 @@ extension SimulatorSettings {
             "qrRotateSeconds": .integer(qrRotateSeconds),
             "qrLimit": .integer(qrLimit), "autoScanSeconds": autoScanSeconds.map(JSONValue.integer) ?? .null,
             "deleteCleanupMs": .integer(deleteCleanupMilliseconds), "reconnectMs": .integer(reconnectMilliseconds),
+            "reconnectCloseMs": .integer(reconnectCloseMilliseconds),
             "connectWaitMs": .integer(connectWaitMilliseconds), "webhookAttempts": .integer(webhookAttempts),
             "webhookTimeoutMs": .integer(webhookTimeoutMilliseconds),
             "webhookRetryMs": .integer(webhookRetryMilliseconds),
@@ -39,6 +40,7 @@ extension SimulatorSettings {
             case "autoScanSeconds": settings.autoScanSeconds = value.isNull ? nil : try integer(0...86_400)
             case "deleteCleanupMs": settings.deleteCleanupMilliseconds = try integer(0...600_000)
             case "reconnectMs": settings.reconnectMilliseconds = try integer(0...600_000)
+            case "reconnectCloseMs": settings.reconnectCloseMilliseconds = try integer(0...600_000)
             case "connectWaitMs": settings.connectWaitMilliseconds = try integer(0...60_000)
             case "webhookAttempts": settings.webhookAttempts = try integer(1...20)
             case "webhookTimeoutMs": settings.webhookTimeoutMilliseconds = try integer(1...300_000)

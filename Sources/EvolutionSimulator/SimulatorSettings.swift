@@ -24,6 +24,9 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// `SIM_RECONNECT_MS` (1000): how long an instance dropped with a code Evolution repairs by itself (428, 440, 500,
     /// 515) stays `connecting` before it is `open` again, without a webhook either way.
     public var reconnectMilliseconds: Int = 1000
+    /// `SIM_RECONNECT_CLOSE_MS` (0): how long such a drop reads `close` first (Evolution passes through `close` while
+    /// it restarts the socket, without a webhook), before those `reconnectMs` of `connecting`.
+    public var reconnectCloseMilliseconds: Int = 0
     /// `SIM_DELETE_CLEANUP_MS` (0): how long a deleted instance's name stays "in use" after delete answered.
     public var deleteCleanupMilliseconds: Int = 0
     /// `SIM_HOLD_DELETED_UNTIL_DELIVERED` (false): a deleted instance keeps its name ("in use", state `close`) until
@@ -89,6 +92,7 @@ public struct SimulatorSettings: Sendable, Equatable {
         settings.autoScanSeconds = try number("SIM_AUTO_SCAN_SECONDS", 0...86_400)
         if let value = try number("SIM_DELETE_CLEANUP_MS", 0...600_000) { settings.deleteCleanupMilliseconds = value }
         if let value = try number("SIM_RECONNECT_MS", 0...600_000) { settings.reconnectMilliseconds = value }
+        if let value = try number("SIM_RECONNECT_CLOSE_MS", 0...600_000) { settings.reconnectCloseMilliseconds = value }
         if let value = try number("SIM_CONNECT_WAIT_MS", 0...60_000) { settings.connectWaitMilliseconds = value }
         if let value = try number("SIM_WEBHOOK_ATTEMPTS", 1...20) { settings.webhookAttempts = value }
         if let value = try number("SIM_WEBHOOK_TIMEOUT_MS", 1...300_000) { settings.webhookTimeoutMilliseconds = value }

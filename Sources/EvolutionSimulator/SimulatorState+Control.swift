@@ -84,7 +84,8 @@ extension SimulatorState {
     /// `POST /_sim/instances/{name}/drop` `{"statusReason"?: 401}`: with a final code (401 the phone logged out; 402,
     /// 403, 406 the account refused; 408) the connection ends for good, with the webhooks Evolution sends for it. With
     /// a code Evolution repairs by itself (428 while open, 440 replaced, 500, 515 restart required) an open instance
-    /// reconnects: `connecting` for `reconnectMs`, then `open` again, and no webhook at all.
+    /// reconnects: `close` for `reconnectCloseMs` (0 by default), `connecting` for `reconnectMs`, then `open` again,
+    /// and no webhook at all.
     private mutating func dropByControl(
         _ name: String, body: JSONValue, now: ContinuousClock.Instant
     ) throws(SimulatorControlError) -> HTTPResponse {
@@ -96,7 +97,7 @@ extension SimulatorState {
                 throw .conflict("instance \(name) is \(instance.state.rawValue): only an open one reconnects")
             }
             reconnect(name, statusReason: reason, now: now)
-            return .json(.ok, ["ok": true, "state": "connecting"])
+            return .json(.ok, ["ok": true, "state": .string(instances[name]?.state.rawValue ?? "connecting")])
         }
         guard Self.finalCodes.contains(reason) else {
             throw .badRequest(

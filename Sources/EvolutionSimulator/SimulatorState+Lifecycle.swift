@@ -99,15 +99,17 @@ extension SimulatorState {
         emit(closed, for: instance, now: now)
     }
 
-    /// A drop Evolution repairs by itself: the socket reconnects (`connecting`) and is `open` again after
-    /// `reconnectMs`; Evolution sends no webhook for either step.
+    /// A drop Evolution repairs by itself: the socket reads `close` for `reconnectCloseMs`, reconnects
+    /// (`connecting`) and is `open` again `reconnectMs` later; Evolution sends no webhook for any step.
     mutating func reconnect(_ name: String, statusReason: Int, now: ContinuousClock.Instant) {
         guard var instance = instances[name] else { return }
-        instance.state = .connecting
+        let closing = Duration.milliseconds(settings.reconnectCloseMilliseconds)
+        instance.state = closing > .zero ? .close : .connecting
+        instance.closedUntil = closing > .zero ? now + closing : nil
         instance.disconnectionReasonCode = statusReason
         instance.disconnectionAt = Timestamp.now()
         instance.updatedAt = Timestamp.now()
-        instance.reconnectsAt = now + .milliseconds(settings.reconnectMilliseconds)
+        instance.reconnectsAt = now + closing + .milliseconds(settings.reconnectMilliseconds)
         instances[name] = instance
     }
 

@@ -58,7 +58,13 @@ struct SimulatorState: Sendable {
                 remove(name)
                 continue
             }
-            guard instance.state == .connecting else { continue }
+            if let closedUntil = instance.closedUntil {
+                // Restarting the socket after a repaired drop: `close` for a while, then `connecting`.
+                guard now >= closedUntil else { continue }
+                instances[name]?.closedUntil = nil
+                instances[name]?.state = .connecting
+            }
+            guard instances[name]?.state == .connecting else { continue }
             if let reconnectsAt = instance.reconnectsAt {
                 // Reconnecting after a repaired drop: no QR code, no scan, and no webhook when it is open again.
                 if now >= reconnectsAt {

@@ -1,9 +1,5 @@
 internal import CLibPQ
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 extension PostgresConnection {
     /// Subscribes this session to `channel` (`LISTEN`): its notifications are returned by
     /// ``waitForNotifications(upTo:)``. A reset session has forgotten it: listen again.
@@ -37,7 +33,7 @@ extension PostgresConnection {
         let ready = poll(&descriptor, 1, Int32(milliseconds))
         guard ready > 0 else { return [] }
         // "PQconsumeInput normally returns 1 indicating 'no error', but returns 0 if there was some kind of trouble".
-        guard PQconsumeInput(handle) == 1 else {
+        guard PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(
                 kind: .connectionLost, message: PostgresError.singleLine(String(cString: PQerrorMessage(handle))))
         }

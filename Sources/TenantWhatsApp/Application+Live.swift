@@ -47,7 +47,8 @@ extension Application {
             tenants: PublishingTenantRepository(base: PostgresTenantRepository(pool: pool), publisher: publisher),
             lock: PostgresOperationLock(pool: pool),
             servers: servers,
-            audit: PostgresAuditTrail(pool: pool, logger: logger),
+            audit: PostgresAuditTrail(
+                pool: pool, logger: logger, sendsQRCodeImage: configuration.eventWebhook?.sendsQRCodeImage ?? false),
             tenantLimiter: KeyedLimiter(limit: configuration.maxEvolutionRequestsPerTenant),
             statusChecks: SingleFlight(),
             settings: Self.flowSettings(configuration),
@@ -139,6 +140,7 @@ extension Application {
             upstreamTimeout: .milliseconds(configuration.evolutionTimeoutMilliseconds))
         settings.webhooks = configuration.webhook != nil
         settings.statusMaxAge = .milliseconds(configuration.statusMaxAgeMilliseconds)
+        settings.closeGrace = .milliseconds(configuration.closeGraceMilliseconds)
         return settings
     }
 }

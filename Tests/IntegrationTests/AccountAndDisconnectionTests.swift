@@ -149,6 +149,48 @@ final class AccountAndDisconnectionTests {
         #expect(try stack.tenantRow(tenant)?["whatsapp_account_jid"] is NSNull)
     }
 
+    /// Evolution logs a live instance out before deleting it (docs/webhooks.md): `logout.instance` and the close come
+    /// first, so the drop reads `logged_out`, and the `remove.instance` that follows forgets the instance without
+    /// replacing it. `removed` is what a closed instance without a recorded reason gets.
+    @Test func aLiveInstanceDeletedOutsideThisServiceIsForgottenWithTheLogoutEvolutionReportsFirst() throws {
+        let tenant = TestWhatsAppStack.newTenantID("removed")
+        let name = TestWhatsAppStack.instanceName(of: tenant)
+        try stack.insertTenant(tenant)
+        #expect(try stack.connect(tenant: tenant).status == 201)
+
+        // Someone deletes it with Evolution's own API.
+        #expect(try sim.sendWithKey("DELETE", "/instance/delete/\(name)").status == 200)
+
+        try Wait.until("the removal is recorded") { try stack.storedInstanceName(of: tenant) == nil }
+        let status = try stack.status(tenant: tenant).jsonObject()
+        #expect(status["status"] as? String == "not_created")
+        let last = (status["data"] as? [String: Any])?["lastDisconnection"] as? [String: Any]
+        #expect(last?["reason"] as? String == "logged_out")
+    }
+
+    @Test func anOpenInstanceDisconnectedByUsIsTheUserNotALogoutFromThePhone() throws {
+        let (tenant, name) = try scannedTenant("ours")
+
+        #expect(try stack.disconnect(tenant: tenant).status == 200)
+
+        // Evolution pushes the logout our delete caused; it must not turn our disconnect into the phone's.
+        try Wait.until("Evolution's logout and removal of the deleted instance were delivered to us") {
+            let ended = try self.sim.deliveries().filter { delivery in
+                delivery["instance"] as? String == name && delivery["outcome"] as? String == "delivered"
+            }
+            let events = Set(ended.compactMap { $0["event"] as? String })
+            return events.isSuperset(of: ["logout.instance", "remove.instance"])
+        }
+        let audit = try stack.psql(
+            """
+            SELECT string_agg(outcome, ',' ORDER BY id) FROM whatsapp_audit
+            WHERE tenant_id = '\(tenant)' AND outcome LIKE 'close:%'
+            """)
+        #expect(!audit.contains("logged_out"), "\(audit)")
+        let last = try data(of: tenant)["lastDisconnection"] as? [String: Any]
+        #expect(last?["reason"] as? String == "user")
+    }
+
     @Test func ourDisconnectIsTheUserAndANewConnectClearsAccountAndReason() throws {
         let (tenant, name) = try scannedTenant("again")
         try sim.control("POST", "/instances/\(name)/drop", json: #"{"statusReason":401}"#)

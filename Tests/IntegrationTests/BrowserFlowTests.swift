@@ -125,6 +125,33 @@ final class BrowserFlowTests {
         #expect(try loggedRequests(route: "disconnect").count == 1)
     }
 
+    @Test func aScanShowsTheNameAndMaskedNumberAndALogoutFromThePhoneShowsWhy() throws {
+        let browser = try openPage(token: TestWhatsAppStack.token(for: tenant))
+        try browser.click(browser.waitUntilText("#connect-button", is: "Conectar WhatsApp"))
+        try browser.waitUntilDisplayed("#qr-image")
+
+        // The phone scans: the page names the account, its number masked (issue 24, docs/web-page.md).
+        try sim.control(
+            "POST", "/instances/\(instance)/scan",
+            json: #"{"wuid":"5511987654321@s.whatsapp.net","profileName":"Loja Centro"}"#)
+        try browser.waitUntilText(
+            "#account-line", is: "Conectado como Loja Centro (+55 11 9····-4321)", timeoutSeconds: 15)
+        #expect(try !browser.text(of: browser.element("main")).contains("987654321"))
+        try browser.saveScreenshot(named: "24-connected-account")
+
+        // Logged out from the phone: the connect button again, with why.
+        try sim.control("POST", "/instances/\(instance)/drop", json: #"{"statusReason":401}"#)
+        let loggedOut = "Seu WhatsApp foi desconectado pelo celular."
+        try browser.waitUntilText("#disconnection-reason", is: loggedOut, timeoutSeconds: 15)
+        #expect(try browser.isDisplayed(browser.element("#connect-button")))
+        try browser.saveScreenshot(named: "25-logged-out")
+
+        // A new visit learns it from status alone.
+        try browser.navigate(to: pageURL(fragment: "#token=\(TestWhatsAppStack.token(for: tenant))"))
+        try browser.waitUntilText("#disconnection-reason", is: loggedOut)
+        try expectACleanConsole(browser)
+    }
+
     @Test func aQRCodeThatIsNotReadyIsAskedForAgainAfterRetryAfter() throws {
         // Evolution keeps answering {"count":0}: connect answers 202 with Retry-After, the page waits and asks again.
         try sim.updateSettings(#"{"qrPendingAnswers":1000}"#)

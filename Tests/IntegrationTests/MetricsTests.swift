@@ -91,9 +91,11 @@ final class MetricsTests {
                 #"\#(durations){route="unmatched"}"#: 1, #"\#(durations){route="/api/metrics"}"#: 1,
             ])
         let calls = Self.prefix + "evolution_calls_total"
+        // The first status to see the scanned instance open also learns its account (docs/api.md): one fetch.
         #expect(
             Self.moved(calls, from: before, to: after) == [
-                #"\#(calls){operation="connectionState",outcome="ok",server="default"}"#: 2
+                #"\#(calls){operation="connectionState",outcome="ok",server="default"}"#: 2,
+                #"\#(calls){operation="fetchInstances",outcome="ok",server="default"}"#: 1,
             ])
         // The scrape itself is the one request in flight; nothing holds a connection between statements.
         #expect(after[Self.prefix + "http_requests_in_flight"] == 1)

@@ -67,6 +67,12 @@ final class ReconcileTests {
         #expect(try !sim.instanceExists(never.name))
         #expect(try stack.storedInstanceName(of: never.id) == nil)
         #expect(try auditOutcomes(never.id).last == "expired")
+        let shown = try stack.status(tenant: never.id).jsonObject()
+        #expect(shown["status"] as? String == "not_created")
+        let last = (shown["data"] as? [String: Any])?["lastDisconnection"] as? [String: Any]
+        #expect(last?["reason"] as? String == "expired")
+        #expect(last?["message"] as? String == "A instância expirou sem ser conectada.")
+        #expect(try stack.tenantRow(never.id)?["whatsapp_disconnected_at"] is String)
         #expect(!run.output.contains(once.name))
         #expect(try sim.instanceExists(once.name))
     }

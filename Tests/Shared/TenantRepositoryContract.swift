@@ -28,6 +28,9 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
     case aRemovalWithoutAReasonIsRemovedAndOurDetachIsTheUser
     case aReusedInstanceForgetsItsAccountAndLastDisconnection
     case ourDetachAfterEvolutionsRemovalStillRecordsTheUser
+    case aCheckStoresTheAccountItLearnedWithTheStateAndTellsWhatTheRowHolds
+    case aCloseIsTimedFromWhenItBeganUntilTheStateChanges
+    case aCheckRecordsALostConnectionOnlyWhenNoReasonIsRecordedForTheDrop
 
     var testDescription: String { rawValue }
 
@@ -157,7 +160,7 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
         case .anOpenStoresItsAccountAndANewConnectClearsIt:
             _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
             let account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: "Loja")
-            try push(.open, PushedConnectionDetail(account: account), at: 0, repository)
+            try push(.open, ConnectionDetail(account: account), at: 0, repository)
             let details = try #require(try repository.find(t1)?.details)
             #expect(details.account == account)
             #expect(details.connectedAt != nil)
@@ -165,17 +168,17 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
             #expect(try repository.find(t1)?.details == StatusDetails.none)
         case .aClosesCodeReplacesALogoutButALaterLogoutOrRemovalDoesNot:
             _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
-            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 0, repository)
+            try push(.close, ConnectionDetail(reason: .loggedOut), at: 0, repository)
             #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .loggedOut)
-            let restricted = PushedConnectionDetail(reason: .restricted, code: 403, replacesRecordedReason: true)
+            let restricted = ConnectionDetail(reason: .restricted, code: 403, replacesRecordedReason: true)
             try push(.close, restricted, at: 1, repository)
-            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 2, repository)
+            try push(.close, ConnectionDetail(reason: .loggedOut), at: 2, repository)
             #expect(try repository.detachRemovedInstance(name, from: t1, at: Self.later(Timestamp.now(), by: 3)))
             let last = try #require(try repository.find(t1)?.details.lastDisconnection)
             #expect(last.reason == .restricted && last.code == 403)
         case .anOpenClearsTheLastDisconnection:
             _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
-            let lost = PushedConnectionDetail(reason: .connectionLost, code: 408, replacesRecordedReason: true)
+            let lost = ConnectionDetail(reason: .connectionLost, code: 408, replacesRecordedReason: true)
             try push(.close, lost, at: 0, repository)
             #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .connectionLost)
             try push(.open, .none, at: 1, repository)
@@ -192,25 +195,65 @@ enum TenantRepositoryContract: String, CaseIterable, Sendable, CustomTestStringC
             _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
             #expect(try !repository.clearConnectionDetails(of: name, for: t1))
             let account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: nil)
-            try push(.open, PushedConnectionDetail(account: account), at: 0, repository)
-            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 1, repository)
+            try push(.open, ConnectionDetail(account: account), at: 0, repository)
+            try push(.close, ConnectionDetail(reason: .loggedOut), at: 1, repository)
             #expect(try !repository.clearConnectionDetails(of: "tenant_other", for: t1))
             #expect(try repository.clearConnectionDetails(of: name, for: t1))
             let details = try #require(try repository.find(t1)?.details)
             #expect(details.account == nil && details.lastDisconnection == nil)
         case .ourDetachAfterEvolutionsRemovalStillRecordsTheUser:
             _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
-            try push(.close, PushedConnectionDetail(reason: .loggedOut), at: 0, repository)
+            try push(.close, ConnectionDetail(reason: .loggedOut), at: 0, repository)
             #expect(try repository.detachRemovedInstance(name, from: t1, at: Self.later(Timestamp.now(), by: 1)))
             #expect(
                 try !repository.detachInstance(name, from: t1, generation: nil, deleteLaterOn: nil, reason: .user))
             #expect(try repository.find(t1)?.details.lastDisconnection?.reason == .user)
+        case .aCheckStoresTheAccountItLearnedWithTheStateAndTellsWhatTheRowHolds:
+            _ = try repository.attachInstance(name, on: server, status: .connecting, to: t1)
+            let account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: "Loja")
+            let recorded = try #require(
+                try repository.recordState(
+                    .open, of: name, for: t1, generation: nil, detail: ConnectionDetail(account: account),
+                    changeAudit: Self.audit))
+            #expect(recorded.previous == .connecting)
+            #expect(recorded.details.account == account)
+            #expect(recorded.details.connectedAt != nil)
+            #expect(try repository.find(t1)?.details == recorded.details)
+        case .aCloseIsTimedFromWhenItBeganUntilTheStateChanges:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            #expect(try repository.find(t1)?.closedAgeMilliseconds == nil)
+            try check(.close, .none, repository)
+            let closedFor = try #require(try repository.find(t1)?.closedAgeMilliseconds)
+            #expect((0..<5000).contains(closedFor))
+            try check(.connecting, .none, repository)
+            #expect(try repository.find(t1)?.closedAgeMilliseconds == nil)
+        case .aCheckRecordsALostConnectionOnlyWhenNoReasonIsRecordedForTheDrop:
+            _ = try repository.attachInstance(name, on: server, status: .open, to: t1)
+            try check(.close, .none, repository)
+            let lost = try check(.close, ConnectionDetail(reason: .connectionLost), repository)
+            #expect(lost.details.lastDisconnection?.reason == .connectionLost)
+            #expect(lost.details.lastDisconnection?.code == nil)
+            try check(.open, .none, repository)
+            try push(.close, ConnectionDetail(reason: .loggedOut), at: 0, repository)
+            let kept = try check(.close, ConnectionDetail(reason: .connectionLost), repository)
+            #expect(kept.details.lastDisconnection?.reason == .loggedOut)
         }
+    }
+
+    /// Records `status` as a check saw it for t1's instance, with `detail`.
+    @discardableResult
+    private func check(
+        _ status: EvolutionConnectionState, _ detail: ConnectionDetail, _ repository: any TenantRepository
+    ) throws -> RecordedState {
+        try #require(
+            try repository.recordState(
+                status, of: Self.t1.instanceName, for: Self.t1, generation: nil, detail: detail,
+                changeAudit: Self.audit))
     }
 
     /// Pushes `status` with `detail` for t1's instance, `seconds` after now.
     private func push(
-        _ status: EvolutionConnectionState, _ detail: PushedConnectionDetail, at seconds: Int64,
+        _ status: EvolutionConnectionState, _ detail: ConnectionDetail, at seconds: Int64,
         _ repository: any TenantRepository
     ) throws {
         let recorded = try repository.recordPushedState(

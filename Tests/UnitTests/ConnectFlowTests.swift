@@ -106,11 +106,15 @@ struct ConnectFlowTests {
         #expect(answer.status == 200)
         #expect(answer.body == body(WhatsAppResponses.reusedMessage, qrCode: qrCode, createdAt: Tenants.seededAt))
         #expect(kit.evolution.calls == [.connectionState(name), .connect(name)])
+        // A closed instance handed a QR code is connecting again: recorded before the connect's own row.
         #expect(
             kit.tenants.row(of: tenant)
-                == Row(instanceName: name, status: observed, createdAt: Tenants.seededAt, checkedAt: Tenants.checkedAt))
+                == Row(
+                    instanceName: name, status: .connecting, createdAt: Tenants.seededAt,
+                    checkedAt: Tenants.checkedAt))
         let stateChange = stored == observed ? [] : [Audit(.stateChange, observed.rawValue, instance: name)]
-        #expect(kit.audit.rows == stateChange + [Audit(.connect, "reused", instance: name)])
+        let reopened = observed == .close ? [Audit(.stateChange, "connecting", instance: name)] : []
+        #expect(kit.audit.rows == stateChange + reopened + [Audit(.connect, "reused", instance: name)])
         expectCleanEnd()
     }
 
@@ -185,8 +189,10 @@ struct ConnectFlowTests {
         #expect(answer.body == body(WhatsAppResponses.reusedMessage, qrCode: qrCode, createdAt: Tenants.attachedAt))
         #expect(kit.evolution.calls == [.createInstance(name), .connectionState(name), .connect(name)])
         #expect(kit.tenants.row(of: tenant)?.instanceName == name)
-        #expect(kit.tenants.row(of: tenant)?.status == .close)
-        #expect(kit.audit.rows == [Audit(.connect, "adopted", instance: name)])
+        #expect(kit.tenants.row(of: tenant)?.status == .connecting)
+        #expect(
+            kit.audit.rows
+                == [Audit(.stateChange, "connecting", instance: name), Audit(.connect, "adopted", instance: name)])
         expectCleanEnd()
     }
 

@@ -32,7 +32,7 @@ struct DisconnectFlowTests {
     private func expectForgotten() {
         #expect(kit.tenants.row(of: tenant)?.instanceName == nil)
         #expect(kit.tenants.row(of: tenant)?.status == nil)
-        #expect(kit.tenants.calls == [.find, .detachInstance])
+        #expect(kit.tenants.calls == [.find, .recordDisconnectRequested, .detachInstance])
         #expect(kit.evolution.deadlines.allSatisfy { $0 == kit.operationDeadline })
         #expect(kit.lock.granted.count == 1)
         #expect(kit.lock.releases == kit.lock.granted)
@@ -91,8 +91,9 @@ struct DisconnectFlowTests {
         #expect(answer.body == RouteAnswer.envelope(failure.code))
         #expect(answer.retryAfter == failure.retryAfter)
         #expect(kit.evolution.calls == [.deleteInstance(name)])
+        // The disconnect's `user`, recorded as it began, is withdrawn: the row is as it was.
         #expect(kit.tenants.row(of: tenant) == stored)
-        #expect(kit.tenants.calls == [.find])
+        #expect(kit.tenants.calls == [.find, .recordDisconnectRequested, .withdrawDisconnectRequest])
         #expect(kit.audit.rows == [Audit(.disconnect, "failed", error: failure.code, instance: name)])
         #expect(kit.lock.releases == kit.lock.granted)
     }

@@ -89,6 +89,16 @@ struct EventWebhookSettingsTests {
             ]).eventWebhook)
         #expect(settings.retrySchedule == [.zero, .seconds(1), .seconds(120), .seconds(10_800)])
         #expect(settings.concurrency == 16)
+        #expect(!settings.sendsQRCodeImage)
+    }
+
+    @Test func theQRCodeImageIsSentOnlyWhenAskedFor() throws {
+        let base = ["EVENTS_WEBHOOK_URL": "http://127.0.0.1:9/x", "EVENTS_WEBHOOK_SECRET": Self.secret]
+        #expect(
+            try load(base.merging(["EVENTS_WEBHOOK_QRCODE": "image"]) { $1 }).eventWebhook?.sendsQRCodeImage == true)
+        #expect(
+            try load(base.merging(["EVENTS_WEBHOOK_QRCODE": "none"]) { $1 }).eventWebhook?.sendsQRCodeImage == false)
+        #expect(problem(base.merging(["EVENTS_WEBHOOK_QRCODE": "yes"]) { $1 }) == "EVENTS_WEBHOOK_QRCODE")
     }
 
     @Test func aRetryWaitsTheScheduledDelaySpreadByAtMostAFifth() {

@@ -89,12 +89,13 @@ struct EvolutionServersFlowTests {
     @Test func statusAsksTheServerTheTenantIsPlacedOn() {
         kit.tenants.seed(tenant, Row(instanceName: name, status: .connecting, createdAt: "x", server: two))
         second.scriptConnectionState(.success(.open))
+        second.scriptInstanceSummary(.success(nil))
 
         let answer = kit.status()
 
         #expect(answer.status == 200)
         #expect(answer.body["status"] == "open")
-        #expect(second.calls == [.connectionState(name)])
+        #expect(second.calls == [.connectionState(name), .fetchInstance(name)])
         #expect(kit.evolution.calls.isEmpty)
     }
 

@@ -112,6 +112,28 @@ struct EvolutionSimulatorEventTests {
         #expect(envelopes(&harness).isEmpty, "Evolution sends no webhook for a drop it repairs")
     }
 
+    @Test func aRepairedDropReadsCloseForItsRestartThenConnectingThenOpenWithoutAnyWebhook() {
+        var harness = SimulatorHarness {
+            $0.reconnectCloseMilliseconds = 500
+            $0.reconnectMilliseconds = 1000
+        }
+        harness.create("t1", extra: Self.productWebhook)
+        _ = harness.state.scan("t1", wuid: nil, profileName: nil, now: harness.now)
+        _ = envelopes(&harness)
+
+        let answer = harness.send(.post, "/_sim/instances/t1/drop", key: nil, json: #"{"statusReason":515}"#)
+
+        #expect(answer.status.code == 200)
+        #expect(harness.state.instances["t1"]?.state == .close)
+        harness.advance(.milliseconds(499))
+        #expect(harness.state.instances["t1"]?.state == .close)
+        harness.advance(.milliseconds(1))
+        #expect(harness.state.instances["t1"]?.state == .connecting)
+        harness.advance(.milliseconds(1000))
+        #expect(harness.state.instances["t1"]?.state == .open)
+        #expect(envelopes(&harness).isEmpty, "Evolution sends no webhook for a drop it repairs")
+    }
+
     @Test func aRepairedDropOfAnInstanceThatIsNotOpenIsRefusedAndAnUnknownCodeToo() {
         var harness = SimulatorHarness()
         harness.create("t1", extra: Self.productWebhook)

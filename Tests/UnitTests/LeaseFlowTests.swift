@@ -82,7 +82,7 @@ struct LeaseFlowTests {
 
         #expect(answer.status == 503)
         #expect(answer.body == RouteAnswer.envelope(.databaseUnavailable))
-        #expect(kit.tenants.calls == [.find])
+        #expect(kit.tenants.calls == [.find, .recordDisconnectRequested])
         #expect(kit.tenants.row(of: tenant)?.instanceName == name)
         #expect(kit.audit.rows == [Audit(.disconnect, "failed", error: .databaseUnavailable, instance: name)])
         #expect(kit.lock.releases == kit.lock.granted)

@@ -182,7 +182,9 @@ struct PairingCodeFlowTests {
                     WhatsAppResponses.pairingReusedMessage, qrCode: FakeEvolution.qrCode.pngDataURL,
                     pairingCode: Self.formatted, createdAt: Tenants.seededAt))
         #expect(kit.evolution.calls == [.connectionState(name), .connectForPairing(name, number: Self.number)])
-        #expect(kit.audit.rows == [Audit(.connect, "reused", instance: name)])
+        #expect(
+            kit.audit.rows
+                == [Audit(.stateChange, "connecting", instance: name), Audit(.connect, "reused", instance: name)])
         expectCleanEnd()
     }
 

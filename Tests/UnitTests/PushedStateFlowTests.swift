@@ -51,21 +51,23 @@ struct PushedStateFlowTests {
         let kit = try FlowTestKit(settings: Self.webhookSettings())
         seed(kit, .connecting, checkedAgo: age)
         kit.evolution.scriptConnectionState(.success(.open))
+        kit.evolution.scriptInstanceSummary(.success(nil))
 
         let answer = kit.status()
 
         #expect(answer.body["status"] == "open")
-        #expect(kit.evolution.calls == [.connectionState(name)])
+        #expect(kit.evolution.calls == [.connectionState(name), .fetchInstance(name)])
     }
 
     @Test func aMaximumAgeOfZeroAlwaysAsksEvolution() throws {
         let kit = try FlowTestKit(settings: Self.webhookSettings(statusMaxAge: .zero))
         seed(kit, .open, checkedAgo: 0)
         kit.evolution.scriptConnectionState(.success(.open))
+        kit.evolution.scriptInstanceSummary(.success(nil))
 
         _ = kit.status()
 
-        #expect(kit.evolution.calls == [.connectionState(name)])
+        #expect(kit.evolution.calls == [.connectionState(name), .fetchInstance(name)])
     }
 
     @Test func connectAnswersAPushedQRCodeWithoutCallingEvolution() throws {

@@ -107,6 +107,7 @@ struct ReconcilerTests {
 
         #expect(kinds(report) == [.expired])
         #expect(tenants.row(of: alice)?.instanceName == nil)
+        #expect(tenants.row(of: alice)?.lastDisconnection?.reason == .expired)
         #expect(tenants.row(of: bob)?.instanceName == bob.instanceName)
         #expect(!one.calls.contains(.deleteInstance(bob.instanceName)))
     }

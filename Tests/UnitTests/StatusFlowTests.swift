@@ -47,13 +47,16 @@ struct StatusFlowTests {
     func theStateEvolutionReportsIsAnsweredAndRecordedWithoutAuditWhenUnchanged(state: EvolutionConnectionState) {
         kit.tenants.seed(tenant, .instance(name, state))
         kit.evolution.scriptConnectionState(.success(state))
+        // An open without a recorded account asks for it (here Evolution has none yet).
+        if state == .open { kit.evolution.scriptInstanceSummary(.success(nil)) }
 
         let answer = kit.status()
 
         #expect(answer.status == 200)
         #expect(answer.body == observed(state))
-        #expect(kit.evolution.calls == [.connectionState(name)])
-        #expect(kit.evolution.deadlines == [kit.statusDeadline])
+        let calls: [FakeEvolution.Call] = [.connectionState(name)] + (state == .open ? [.fetchInstance(name)] : [])
+        #expect(kit.evolution.calls == calls)
+        #expect(kit.evolution.deadlines == calls.map { _ in kit.statusDeadline })
         #expect(kit.tenants.calls == [.find, .recordState])
         #expect(kit.tenants.row(of: tenant)?.checkedAt == Tenants.checkedAt)
         #expect(kit.audit.entries.isEmpty)
@@ -201,6 +204,7 @@ struct StatusFlowTests {
     @Test func concurrentChecksOfOneTenantShareOneUpstreamCall() throws {
         kit.tenants.seed(tenant, .instance(name, .connecting))
         kit.evolution.scriptConnectionState(.success(.open))
+        kit.evolution.scriptInstanceSummary(.success(nil))
 
         let (first, second, flightsDuringCall) = try twoChecks(secondStartedAt: kit.startedAt)
 
@@ -208,7 +212,7 @@ struct StatusFlowTests {
         #expect(second.status == 200)
         #expect(first.body == observed(.open))
         #expect(second.body == first.body)
-        #expect(kit.evolution.calls == [.connectionState(name)])
+        #expect(kit.evolution.calls == [.connectionState(name), .fetchInstance(name)])
         #expect(kit.statusJoins.withLock { $0 } == 1)
         #expect(flightsDuringCall == 1)
         #expect(kit.statusChecks.inFlightCount == 0)
@@ -218,6 +222,7 @@ struct StatusFlowTests {
     @Test func aJoinedCheckWhoseBudgetIsSpentIs504WhileTheSharedCallGoesOn() throws {
         kit.tenants.seed(tenant, .instance(name, .open))
         kit.evolution.scriptConnectionState(.success(.open))
+        kit.evolution.scriptInstanceSummary(.success(nil))
 
         let late = kit.startedAt - kit.settings.statusBudget - .seconds(1)
         let (first, second, _) = try twoChecks(secondStartedAt: late, untilSecondAnswered: true)
@@ -226,7 +231,7 @@ struct StatusFlowTests {
         #expect(first.body == observed(.open))
         #expect(second.status == 504)
         #expect(second.body == RouteAnswer.envelope(.upstreamTimeout))
-        #expect(kit.evolution.calls == [.connectionState(name)])
+        #expect(kit.evolution.calls == [.connectionState(name), .fetchInstance(name)])
         #expect(kit.statusJoins.withLock { $0 } == 1)
     }
 

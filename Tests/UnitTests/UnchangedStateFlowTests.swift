@@ -16,6 +16,8 @@ struct UnchangedStateFlowTests {
         var row = Tenants.Row.instance(name, state)
         row.checkedAt = Tenants.seededAt
         row.checkedAgeMilliseconds = age
+        // An open instance's account is recorded, as after its first check: no check asks for it again.
+        if state == .open { row.account = ConnectedAccount(jid: "5511987654321@s.whatsapp.net", name: nil) }
         kit.tenants.seed(tenant, row)
     }
 

@@ -33,6 +33,25 @@
     'Número de telefone inválido. Informe apenas dígitos, com código do país e DDD (de 10 a 15 dígitos, sem +, ' +
     'espaços ou traços).';
 
+  /** What the page says for each `lastDisconnection.reason` of status (docs/web-page.md); another reason shows the
+   *  API's own `message`. */
+  const DISCONNECTION_SENTENCES = {
+    logged_out: 'Seu WhatsApp foi desconectado pelo celular.',
+    restricted: 'O WhatsApp restringiu esta conta.',
+    connection_lost: 'A conexão com o WhatsApp caiu.',
+    qr_expired: 'O código QR expirou sem leitura.',
+    removed: 'A instância foi removida fora deste serviço.',
+    expired: 'A instância expirou sem ser conectada.',
+    user: 'Desconectado por você.',
+    unknown: 'O WhatsApp encerrou a conexão.',
+  };
+  /** E.164 country codes of one and two digits; every other one has three (ITU-T E.164 assignments). */
+  const SHORT_COUNTRY_CODES = new Set([
+    '1', '7', '20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48',
+    '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84',
+    '86', '90', '91', '92', '93', '94', '95', '98',
+  ]);
+
   const tenantClaim = document.querySelector('meta[name="tenant-claim"]')?.content || 'tenantId';
 
   const $ = (id) => document.getElementById(id);
@@ -77,6 +96,8 @@
     pairingRefreshButton: $('pairing-refresh-button'),
     pairingBackButton: $('pairing-back-button'),
     instanceName: $('instance-name'),
+    accountLine: $('account-line'),
+    disconnectionReason: $('disconnection-reason'),
     disconnectButton: $('disconnect-button'),
   };
 
@@ -177,12 +198,72 @@
     }
   }
 
+  /** A phone number (E.164) as the page shows it: the country code and the last four digits, the rest hidden by the
+   *  same four dots whatever its length. Brazil also keeps its area code and the first digit (`+55 11 9····-4321`);
+   *  elsewhere `+{country code} ····-{last four}` (docs/web-page.md). */
+  function maskedNumber(phoneNumber) {
+    if (typeof phoneNumber !== 'string' || !/^\+[1-9][0-9]{6,14}$/.test(phoneNumber)) return null;
+    const digits = phoneNumber.slice(1);
+    const last = digits.slice(-4);
+    if (digits.startsWith('55') && (digits.length === 12 || digits.length === 13)) {
+      return `+55 ${digits.slice(2, 4)} ${digits.charAt(4)}····-${last}`;
+    }
+    const codeLength = [1, 2].find((length) => SHORT_COUNTRY_CODES.has(digits.slice(0, length))) ?? 3;
+    return `+${digits.slice(0, codeLength)} ····-${last}`;
+  }
+
+  /** "Conectado como {name} ({masked number})", or what of it is known; null without an account. */
+  function accountSentence(account) {
+    if (account === null || typeof account !== 'object') return null;
+    const name = typeof account.name === 'string' && account.name.trim() !== '' ? account.name.trim() : null;
+    const number = maskedNumber(account.phoneNumber);
+    if (name !== null && number !== null) return `Conectado como ${name} (${number})`;
+    if (name !== null) return `Conectado como ${name}`;
+    if (number !== null) return `Conectado (${number})`;
+    return null;
+  }
+
+  /** The account line of the connected view, from a status body (or a stream message: the same shape). */
+  function showAccount(body) {
+    const sentence = accountSentence(body?.data?.account ?? null);
+    ui.accountLine.textContent = sentence ?? '';
+    ui.accountLine.hidden = sentence === null;
+  }
+
+  /** The sentence for why the connection last dropped, from a status body; null without one. */
+  function disconnectionSentence(body) {
+    const last = body?.data?.lastDisconnection;
+    if (last === null || typeof last !== 'object') return null;
+    const sentence = Object.hasOwn(DISCONNECTION_SENTENCES, last.reason) ? DISCONNECTION_SENTENCES[last.reason] : null;
+    return sentence ?? (typeof last.message === 'string' && last.message !== '' ? last.message : null);
+  }
+
+  /** The start view after a drop: its reason above the connect button, when status gives one. */
+  function showDisconnection(body) {
+    const sentence = disconnectionSentence(body);
+    ui.disconnectionReason.textContent = sentence ?? '';
+    ui.disconnectionReason.hidden = sentence === null;
+    return sentence;
+  }
+
+  /** Back to the connect button because the connection dropped: why, when status knows it. */
+  function showDropped(body) {
+    showStart(false);
+    const sentence = showDisconnection(body);
+    if (sentence === null) {
+      announce('A conexão com o WhatsApp foi encerrada. Conecte novamente.', { visible: true });
+    } else {
+      announce(`${sentence} Conecte novamente.`);
+    }
+  }
+
   function showTokenForm(focus) {
     show('token', { focus: focus ? ui.tokenInput : null });
   }
 
   function showStart(focus) {
     show('start', { focus: focus ? ui.connectButton : null });
+    showDisconnection(null);
   }
 
   function showQRPending() {
@@ -219,10 +300,14 @@
     pairingCodeShown = true;
   }
 
-  function showConnected(instanceName, focus) {
+  /** The connected view for a status body (or a stream message). */
+  function showConnected(body, focus) {
+    const instanceName = typeof body?.instanceName === 'string' ? body.instanceName : '';
     show('connected', { focus: focus ? 'heading' : null });
-    ui.instanceName.textContent = instanceName || '';
-    announce(instanceName ? `Conectado. Instância ${instanceName}.` : 'Conectado.');
+    ui.instanceName.textContent = instanceName;
+    showAccount(body);
+    const account = accountSentence(body?.data?.account ?? null);
+    announce(`${account ?? 'Conectado'}.` + (instanceName ? ` Instância ${instanceName}.` : ''));
     watchState();
   }
 
@@ -377,10 +462,11 @@
     if (current !== epoch) return;
     if (result.status === 200 && result.body) {
       if (result.body.connected === true) {
-        showConnected(result.body.instanceName, focus);
+        showConnected(result.body, focus);
       } else {
         announce('');
         showStart(focus);
+        showDisconnection(result.body);
       }
     } else if (isFatal(result)) {
       failForGood(result);
@@ -622,14 +708,15 @@
     if (state.connected === true) {
       if (view !== 'connected') {
         clearError();
-        showConnected(state.instanceName, true);
+        showConnected(state, true);
+      } else {
+        showAccount(state);
       }
       return;
     }
     if (view === 'connected') {
       if (disconnecting) return;
-      showStart(false);
-      announce('A conexão com o WhatsApp foi encerrada. Conecte novamente.', { visible: true });
+      showDropped(state);
       return;
     }
     const noConnectUnderWay = connectInFlight !== epoch;
@@ -668,14 +755,14 @@
       if (view === 'qr' || view === 'pairing') clearError();
       if (result.body.connected === true) {
         if (view === 'connected') {
+          showAccount(result.body);
           schedule('poll', CONNECTED_POLL_MS, pollStatus);
         } else {
           clearError();
-          showConnected(result.body.instanceName, true);
+          showConnected(result.body, true);
         }
       } else if (view === 'connected') {
-        showStart(false);
-        announce('A conexão com o WhatsApp foi encerrada. Conecte novamente.', { visible: true });
+        showDropped(result.body);
       } else if (result.body.status === 'not_created') {
         // The instance is gone (disconnected elsewhere, or cleaned up): connect makes a new one.
         if (view === 'pairing') {

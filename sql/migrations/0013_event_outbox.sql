@@ -22,6 +22,8 @@ CREATE TABLE whatsapp_event_outbox (
     account_name text,
     connected_at timestamptz,
     server_id text,
+    -- The QR code image of a `whatsapp.qrcode`, only with EVENTS_WEBHOOK_QRCODE=image.
+    qr_code text,
     -- Delivery: pending until the endpoint answers 2xx (delivered) or the last attempt failed (dead).
     state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
     attempts integer NOT NULL DEFAULT 0,
@@ -56,7 +58,8 @@ $$;
 
 -- Appends one event for `t` (its columns as they are now) and wakes the delivering processes at commit; nothing in a
 -- session without `tenant_whatsapp.events = 'on'`.
-CREATE FUNCTION whatsapp_append_event(event_type text, t tenants) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION whatsapp_append_event(event_type text, t tenants, qr_code text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql AS $$
 DECLARE
     shown text := whatsapp_shown_status(t.whatsapp_instance_name, t.whatsapp_status);
 BEGIN
@@ -64,14 +67,14 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO whatsapp_event_outbox (
-        type, tenant_id, instance_name, status, reason, account_jid, account_name, connected_at, server_id)
+        type, tenant_id, instance_name, status, reason, account_jid, account_name, connected_at, server_id, qr_code)
     VALUES (
         event_type, t.id, t.whatsapp_instance_name, shown,
         CASE WHEN shown IN ('close', 'not_created') THEN t.whatsapp_disconnect_reason END,
         CASE WHEN shown = 'open' THEN t.whatsapp_account_jid END,
         CASE WHEN shown = 'open' THEN t.whatsapp_account_name END,
         CASE WHEN shown = 'open' THEN t.whatsapp_connected_at END,
-        t.evolution_server_id);
+        t.evolution_server_id, qr_code);
     PERFORM pg_notify('tenant_whatsapp_events', '');
 END
 $$;

@@ -8,6 +8,8 @@ import Postgres
 struct PostgresAuditTrail: AuditRecorder {
     let pool: PostgresPool
     let logger: Logger
+    /// Whether a code event carries the QR code image (`EVENTS_WEBHOOK_QRCODE=image`).
+    var sendsQRCodeImage = false
 
     /// The start of every statement that appends audit rows (here, and with a change of state in one statement).
     static let insertInto =
@@ -22,18 +24,21 @@ struct PostgresAuditTrail: AuditRecorder {
                 """, extra: [])
     }
 
-    func record(_ entry: AuditEntry, announcing event: ConnectionEventType) {
+    func record(_ entry: AuditEntry, announcing event: ConnectionEventType, qrCodeImage: String?) {
         // The event carries the tenant's row as it is now (sql/migrations/0013_event_outbox.sql writes nothing in a
-        // session without `tenant_whatsapp.events`).
+        // session without `tenant_whatsapp.events`). The row is locked first, as every change of it is: the tenant's
+        // events then get their ids in the order their transactions commit, which is the order they are delivered in.
         write(
             entry,
             sql: """
                 WITH audit AS (
                     \(Self.insertInto)
                     VALUES ($1, $2, $3, $4, $5, $6, $7::integer)
+                ), locked AS (
+                    SELECT t FROM tenants t WHERE t.id = $1 FOR NO KEY UPDATE
                 )
-                SELECT whatsapp_append_event($8, t) FROM tenants t WHERE t.id = $1
-                """, extra: [event.rawValue])
+                SELECT whatsapp_append_event($8, locked.t, $9) FROM locked
+                """, extra: [event.rawValue, sendsQRCodeImage && event == .qrCode ? qrCodeImage : nil])
     }
 
     private func write(_ entry: AuditEntry, sql: String, extra: [String?]) {

@@ -62,6 +62,11 @@ public struct Configuration: Sendable {
     /// `STATUS_MAX_AGE_MS`: status answers from the recorded state while it is younger than this; 0 always asks
     /// Evolution. Default 5000 with webhooks (pushes keep the row current), 0 without (today's polling).
     public var statusMaxAgeMilliseconds = 0
+    /// `STATUS_CLOSE_GRACE_MS`: how long a `close` seen only by polling must last before status records it as
+    /// `connection_lost` (default 30000); a shorter one is the restart after a scan (docs/api.md).
+    public var closeGraceMilliseconds = Configuration.defaultCloseGraceMilliseconds
+    /// The default of `STATUS_CLOSE_GRACE_MS`: 30 s.
+    public static let defaultCloseGraceMilliseconds = 30_000
     /// `NCHAN_PUBLISH_SOCKET`: the unix socket of nchan's publisher location (docs/events.md), where every change of
     /// a tenant's state is published for the event stream; nil: nothing is published.
     public var nchanPublishSocket: String?
@@ -121,6 +126,8 @@ public struct Configuration: Sendable {
         configuration.webhook = try WebhookSettings.load(from: environment)
         configuration.statusMaxAgeMilliseconds = try integer(
             "STATUS_MAX_AGE_MS", in: environment, default: configuration.webhook == nil ? 0 : 5000, 0...600_000)
+        configuration.closeGraceMilliseconds = try integer(
+            "STATUS_CLOSE_GRACE_MS", in: environment, default: defaultCloseGraceMilliseconds, 0...3_600_000)
         configuration.nchanPublishSocket = try publishSocket(from: environment["NCHAN_PUBLISH_SOCKET"])
         configuration.eventWebhook = try EventWebhookSettings.load(from: environment)
         return configuration

@@ -14,6 +14,9 @@ public struct EventWebhookSettings: Sendable, CustomStringConvertible {
     public var retrySchedule: [Duration] = Self.defaultRetrySchedule
     /// Deliveries in flight at once in this process, across tenants.
     public var concurrency = 4
+    /// `EVENTS_WEBHOOK_QRCODE=image`: a `whatsapp.qrcode` event carries the QR code's image (`data.qrcode`, a PNG
+    /// data URL); `none` (the default) sends only that one was handed out.
+    public var sendsQRCodeImage = false
 
     /// Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts over about 27.6 hours, as the Standard
     /// Webhooks specification suggests.
@@ -46,6 +49,11 @@ public struct EventWebhookSettings: Sendable, CustomStringConvertible {
                 throw ConfigurationError(variable: "EVENTS_CONCURRENCY", problem: "must be a whole number from 1 to 64")
             }
             settings.concurrency = number
+        }
+        switch environment["EVENTS_WEBHOOK_QRCODE"] ?? "" {
+        case "", "none": settings.sendsQRCodeImage = false
+        case "image": settings.sendsQRCodeImage = true
+        default: throw ConfigurationError(variable: "EVENTS_WEBHOOK_QRCODE", problem: "must be none or image")
         }
         return settings
     }

@@ -19,13 +19,15 @@ struct OutboxEvent: Sendable, Equatable {
     let account: ConnectedAccount?
     let connectedAt: String?
     let server: String?
+    /// The QR code image of a `whatsapp.qrcode` (with `EVENTS_WEBHOOK_QRCODE=image`).
+    let qrCode: String?
     /// Attempts made, the one under way included.
     let attempts: Int
 
     /// The columns ``init(row:)`` reads.
     static let columns = """
         id, event_id, type, tenant_id, \(SQLTime.iso("created_at")) AS created_at, instance_name, status, reason,
-            account_jid, account_name, \(SQLTime.iso("connected_at")) AS connected_at, server_id, attempts
+            account_jid, account_name, \(SQLTime.iso("connected_at")) AS connected_at, server_id, qr_code, attempts
         """
 
     init?(row: PostgresRow) {
@@ -44,6 +46,7 @@ struct OutboxEvent: Sendable, Equatable {
         self.account = row["account_jid"].map { ConnectedAccount(jid: $0, name: row["account_name"]) }
         self.connectedAt = row["connected_at"]
         self.server = row["server_id"]
+        self.qrCode = row["qr_code"]
         self.attempts = attempts
     }
 
@@ -69,6 +72,7 @@ struct OutboxEvent: Sendable, Equatable {
                 ))
         }
         if let server { data.append(("server", .string(server))) }
+        if let qrCode { data.append(("qrcode", .string(qrCode))) }
         let event: JSONValue = ["type": .string(type), "timestamp": .string(createdAt), "data": .object(data)]
         return event.serialized()
     }

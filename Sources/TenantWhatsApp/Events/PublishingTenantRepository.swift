@@ -30,11 +30,14 @@ struct PublishingTenantRepository: TenantRepository {
 
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordState(
-            status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
-        if let recorded, recorded.previous != status { publisher.publish(tenant, qrCode: nil) }
+            status, of: name, for: tenant, generation: generation, detail: detail, changeAudit: changeAudit)
+        // A learned account or a reason can change what status shows without a change of state.
+        if let recorded, recorded.previous != status || detail != .none {
+            publisher.publish(tenant, qrCode: nil)
+        }
         return recorded
     }
 
@@ -50,7 +53,7 @@ struct PublishingTenantRepository: TenantRepository {
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let recorded = try base.recordPushedState(
             status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: detail,
@@ -82,6 +85,17 @@ struct PublishingTenantRepository: TenantRepository {
         let cleared = try base.clearConnectionDetails(of: name, for: tenant)
         if cleared { publisher.publish(tenant, qrCode: nil) }
         return cleared
+    }
+
+    /// Nothing the stream shows changes: the reason is shown only once the instance is no longer live.
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try base.recordDisconnectRequested(of: name, for: tenant, generation: generation)
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try base.withdrawDisconnectRequest(of: name, for: tenant)
     }
 
     func pushedQRCode(

@@ -33,6 +33,12 @@ protocol EvolutionAPI: Sendable {
     func ensureWebhook(instance name: String, deadline: ContinuousClock.Instant) throws(EvolutionError)
     /// `GET /instance/fetchInstances`: every instance of the server (reconcile).
     func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary]
+    /// `GET /instance/fetchInstances?instanceName=`: the one instance's database row, with its account (`ownerJid`,
+    /// `profileName`), which status learns on the first `open` it polls; nil when the answer holds no row, 404
+    /// (``EvolutionError/notFound``) when Evolution does not know the instance.
+    func instanceSummary(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionInstanceSummary?
 }
 
 extension EvolutionAPI {

@@ -14,6 +14,6 @@ enum EvolutionOperation: String, Sendable, CaseIterable {
     case findWebhook
     /// `POST /webhook/set/{name}`.
     case setWebhook
-    /// `GET /instance/fetchInstances` (reconcile).
+    /// `GET /instance/fetchInstances[?instanceName=]` (reconcile; status, to learn the account when polling).
     case fetchInstances
 }

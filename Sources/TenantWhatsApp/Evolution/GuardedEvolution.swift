@@ -96,6 +96,14 @@ final class GuardedEvolution: EvolutionAPI {
         try call(.fetchInstances, deadline) { client throws(EvolutionError) in try client.fetchInstances() }
     }
 
+    func instanceSummary(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionInstanceSummary? {
+        try call(.fetchInstances, deadline) { client throws(EvolutionError) in
+            try client.fetchInstances(named: name).first { $0.name == name }
+        }
+    }
+
     /// Runs one call of `operation` on a lent client, if the breaker lets it through, tells the breaker how it went
     /// and records it in the metrics.
     private func call<Success>(

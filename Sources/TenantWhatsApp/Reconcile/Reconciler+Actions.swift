@@ -88,9 +88,14 @@ extension Reconciler {
         }
     }
 
-    func detach(_ name: String, from tenant: TenantID) throws(ReconcileFailure) -> Bool {
+    /// Forgets the tenant's instance `name`; with a `reason`, recorded as the last disconnection in the same statement
+    /// (also when Evolution's `remove.instance` of the instance just deleted was applied first).
+    func detach(
+        _ name: String, from tenant: TenantID, reason: DisconnectionReason? = nil
+    ) throws(ReconcileFailure) -> Bool {
         do {
-            return try repository.detachInstance(name, from: tenant)
+            return try repository.detachInstance(
+                name, from: tenant, generation: nil, deleteLaterOn: nil, reason: reason)
         } catch {
             throw ReconcileFailure(message: error.description)
         }

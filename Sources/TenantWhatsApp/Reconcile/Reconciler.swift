@@ -230,7 +230,8 @@ public final class Reconciler {
             // Under the lock, look again: a user may have connected it meanwhile.
             guard let now = try reread(row.tenant), now.instanceName == name, !now.everOpened else { return }
             try deleteUpstream(name, on: server)
-            if try detach(name, from: row.tenant) { record("expired", row.tenant, name) }
+            // Status then shows why the instance is gone: `expired` (docs/api.md).
+            if try detach(name, from: row.tenant, reason: .expired) { record("expired", row.tenant, name) }
         }
     }
 

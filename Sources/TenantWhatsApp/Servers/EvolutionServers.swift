@@ -54,4 +54,8 @@ struct UnavailableEvolution: EvolutionAPI {
     func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary] {
         throw .serverUnavailable
     }
+
+    func instanceSummary(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionInstanceSummary? { throw .serverUnavailable }
 }

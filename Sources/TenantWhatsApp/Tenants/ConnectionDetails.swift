@@ -6,7 +6,8 @@ enum DisconnectionReason: String, Sendable, CaseIterable {
     case loggedOut = "logged_out"
     /// WhatsApp refused the account: a close with code 402, 403 or 406.
     case restricted
-    /// The connection was lost: a close with code 408.
+    /// The connection was lost: a close with code 408, or a `close` seen only by polling that lasted
+    /// `STATUS_CLOSE_GRACE_MS` (30 s).
     case connectionLost = "connection_lost"
     /// The QR code limit was reached unread: `refused` (428).
     case qrExpired = "qr_expired"
@@ -105,16 +106,17 @@ struct StatusDetails: Sendable, Equatable {
     }
 }
 
-/// What a pushed event tells beyond the state, written in the same statement.
-struct PushedConnectionDetail: Sendable, Equatable {
-    /// The account of an `open` (`wuid`, `profileName`).
+/// What a pushed event or a status check tells beyond the state, written in the same statement.
+struct ConnectionDetail: Sendable, Equatable {
+    /// The account of an `open` (`wuid` and `profileName` of the event; `ownerJid` and `profileName` of
+    /// `fetchInstances` when polling).
     var account: ConnectedAccount? = nil
-    /// The cause of a drop, with Evolution's code.
+    /// The cause of a drop, with Evolution's code (none for `connection_lost` seen by polling).
     var reason: DisconnectionReason? = nil
     var code: Int? = nil
     /// Whether `reason` replaces one already recorded for this drop (a close's code does; `logout.instance` and a
     /// close without a code do not).
     var replacesRecordedReason = false
 
-    static let none = PushedConnectionDetail()
+    static let none = ConnectionDetail()
 }

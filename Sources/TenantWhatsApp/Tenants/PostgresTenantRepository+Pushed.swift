@@ -4,7 +4,7 @@ import Runtime
 extension PostgresTenantRepository {
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         try record(
             status, of: name, for: tenant, generation: nil, eventTime: eventTime, clearQRCode: clearQRCode,
@@ -51,6 +51,29 @@ extension PostgresTenantRepository {
                 AND (whatsapp_account_jid IS NOT NULL OR whatsapp_disconnect_reason IS NOT NULL)
             """, [tenant.rawValue, name])
         return rows.affectedRowCount == 1
+    }
+
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try pool.query(
+            """
+            UPDATE tenants SET whatsapp_disconnect_reason = 'user', whatsapp_disconnect_code = NULL,
+                whatsapp_disconnected_at = now()
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text
+                AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
+                AND whatsapp_status IN ('open', 'connecting')
+            """, [tenant.rawValue, name, generation])
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try pool.query(
+            """
+            UPDATE tenants SET whatsapp_disconnect_reason = NULL, whatsapp_disconnect_code = NULL,
+                whatsapp_disconnected_at = NULL
+            WHERE id = $1::text AND whatsapp_instance_name = $2::text AND whatsapp_disconnect_reason = 'user'
+                AND whatsapp_status IN ('open', 'connecting')
+            """, [tenant.rawValue, name])
     }
 
     func pushedQRCode(

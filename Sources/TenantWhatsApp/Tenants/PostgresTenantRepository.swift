@@ -10,6 +10,7 @@ struct PostgresTenantRepository: TenantRepository {
         SELECT whatsapp_instance_name, whatsapp_status, \(SQLTime.iso("whatsapp_instance_created_at")) AS created_at,
             \(SQLTime.iso("whatsapp_checked_at")) AS checked_at,
             (extract(epoch FROM now() - whatsapp_checked_at) * 1000)::bigint AS checked_age_ms,
+            (extract(epoch FROM now() - whatsapp_closed_at) * 1000)::bigint AS closed_age_ms,
             whatsapp_instance_generation, evolution_server_id, \(detailColumns)
         FROM tenants WHERE id = $1
         """
@@ -42,6 +43,7 @@ struct PostgresTenantRepository: TenantRepository {
             status: row["whatsapp_status"].flatMap(EvolutionConnectionState.init(rawValue:)),
             instanceCreatedAt: row["created_at"], checkedAt: row["checked_at"],
             checkedAgeMilliseconds: row["checked_age_ms"].flatMap { Int($0) },
+            closedAgeMilliseconds: row["closed_age_ms"].flatMap { Int($0) },
             generation: row["whatsapp_instance_generation"],
             server: row["evolution_server_id"].flatMap(EvolutionServerID.init), details: Self.details(of: row))
     }
@@ -101,11 +103,11 @@ struct PostgresTenantRepository: TenantRepository {
 
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         try record(
             status, of: name, for: tenant, generation: generation, eventTime: nil, clearQRCode: false,
-            detail: .none, changeAudit: changeAudit)
+            detail: detail, changeAudit: changeAudit)
     }
 
     /// The one statement that records a state, observed by a check or pushed by Evolution: the row locked as it
@@ -143,15 +145,20 @@ struct PostgresTenantRepository: TenantRepository {
                     WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $10::text ELSE t.whatsapp_account_jid END,
                 whatsapp_account_name = CASE
                     WHEN $3::text = 'open' AND $10::text IS NOT NULL THEN $11::text ELSE t.whatsapp_account_name END,
+                -- Our disconnect's `user`, recorded as it began, is not replaced by the drop it causes.
                 whatsapp_disconnect_reason = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN \(requestedDisconnect) THEN t.whatsapp_disconnect_reason
                     WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL) THEN $12::text
                     ELSE t.whatsapp_disconnect_reason END,
                 whatsapp_disconnect_code = CASE WHEN $3::text = 'open' THEN NULL
+                    WHEN \(requestedDisconnect) THEN t.whatsapp_disconnect_code
                     WHEN $12::text IS NOT NULL AND ($14::boolean OR t.whatsapp_disconnect_reason IS NULL)
                         THEN $13::integer
                     ELSE t.whatsapp_disconnect_code END,
+                -- A drop happened when its close began (sql/migrations/0012_close_duration.sql).
                 whatsapp_disconnected_at = CASE WHEN $3::text = 'open' THEN NULL
-                    WHEN $12::text IS NOT NULL THEN coalesce(t.whatsapp_disconnected_at, now())
+                    WHEN $12::text IS NOT NULL THEN coalesce(t.whatsapp_disconnected_at,
+                        CASE WHEN t.whatsapp_status = 'close' THEN t.whatsapp_closed_at END, now())
                     ELSE t.whatsapp_disconnected_at END,
                 updated_at = CASE WHEN t.whatsapp_status IS DISTINCT FROM $3::text THEN now() ELSE t.updated_at END
             FROM before
@@ -159,7 +166,9 @@ struct PostgresTenantRepository: TenantRepository {
                 -- A pushed event applies to the instance it concerns, in order (PushedEventRules).
                 AND ($5::timestamptz IS NULL OR \(PushedEventRules.sql(row: "t", eventTime: "$5::timestamptz")))
             RETURNING before.previous, before.previous_reason, before.previous_code, t.whatsapp_checked_at,
-                t.whatsapp_disconnect_reason AS reason, t.whatsapp_disconnect_code AS code
+                t.whatsapp_disconnect_reason AS reason, t.whatsapp_disconnect_code AS code, t.whatsapp_account_jid,
+                t.whatsapp_account_name, t.whatsapp_connected_at, t.whatsapp_disconnect_reason,
+                t.whatsapp_disconnect_code, t.whatsapp_disconnected_at
         ), audited AS (
             \(PostgresAuditTrail.insertInto)
             SELECT $1::text, $7::text,
@@ -170,13 +179,13 @@ struct PostgresTenantRepository: TenantRepository {
                 OR ($12::text IS NOT NULL AND (updated.reason IS DISTINCT FROM updated.previous_reason
                     OR updated.code IS DISTINCT FROM updated.previous_code))
         )
-        SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at FROM updated
+        SELECT previous, \(SQLTime.iso("whatsapp_checked_at")) AS checked_at, \(detailColumns) FROM updated
         """
 
     /// Runs ``recordStateStatement``.
     func record(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        eventTime: Timestamp?, clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        eventTime: Timestamp?, clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let rows = try pool.query(
             Self.recordStateStatement,
@@ -189,7 +198,8 @@ struct PostgresTenantRepository: TenantRepository {
             ])
         guard let row = rows.first, let checkedAt = row["checked_at"] else { return nil }
         return RecordedState(
-            previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt)
+            previous: row["previous"].flatMap(EvolutionConnectionState.init(rawValue:)), checkedAt: checkedAt,
+            details: Self.details(of: row))
     }
 
     func detachInstance(
@@ -198,19 +208,28 @@ struct PostgresTenantRepository: TenantRepository {
     ) throws(PostgresError) -> Bool {
         let rows = try pool.query(
             """
-            WITH detached AS (
-                UPDATE tenants SET \(Self.detachedColumns),
-                    whatsapp_disconnect_reason = coalesce($5::text, whatsapp_disconnect_reason),
-                    whatsapp_disconnect_code = CASE WHEN $5::text IS NULL THEN whatsapp_disconnect_code END,
-                    whatsapp_disconnected_at = CASE WHEN $5::text IS NULL THEN whatsapp_disconnected_at ELSE now() END
-                WHERE id = $1::text AND whatsapp_instance_name = $2::text
-                    AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text)
-                RETURNING id
+            WITH before AS (
+                -- Locked first and read as it is then: a removal committed while this statement waited for the row
+                -- is seen here, so one of the two updates below applies, never neither.
+                SELECT id, coalesce(whatsapp_instance_name = $2::text
+                        AND ($3::text IS NULL OR whatsapp_instance_generation = $3::text), false) AS ours,
+                    whatsapp_instance_name IS NULL AS removed
+                FROM tenants WHERE id = $1::text
+                FOR UPDATE
+            ), detached AS (
+                UPDATE tenants AS t SET \(Self.detachedColumns),
+                    whatsapp_disconnect_reason = coalesce($5::text, t.whatsapp_disconnect_reason),
+                    whatsapp_disconnect_code = CASE WHEN $5::text IS NULL THEN t.whatsapp_disconnect_code END,
+                    whatsapp_disconnected_at = CASE WHEN $5::text IS NULL THEN t.whatsapp_disconnected_at ELSE now() END
+                FROM before
+                WHERE t.id = before.id AND before.ours
+                RETURNING t.id
             ), removedFirst AS (
                 -- Evolution's removal of the instance we just deleted was applied first: the reason is still ours.
-                UPDATE tenants SET whatsapp_disconnect_reason = $5::text, whatsapp_disconnect_code = NULL,
+                UPDATE tenants AS t SET whatsapp_disconnect_reason = $5::text, whatsapp_disconnect_code = NULL,
                     whatsapp_disconnected_at = now()
-                WHERE id = $1::text AND $5::text IS NOT NULL AND whatsapp_instance_name IS NULL
+                FROM before
+                WHERE t.id = before.id AND $5::text IS NOT NULL AND before.removed
             ), remembered AS (
                 INSERT INTO evolution_pending_deletions (server_id, instance_name, tenant_id)
                 SELECT $4::text, $2::text, id FROM detached WHERE $4::text IS NOT NULL
@@ -220,6 +239,16 @@ struct PostgresTenantRepository: TenantRepository {
             """, [tenant.rawValue, name, generation, server?.rawValue, reason?.rawValue])
         return rows.first?["detached"] == "1"
     }
+
+    /// How long a disconnect's `user` (``recordDisconnectRequested(of:for:generation:)``) stands against the reasons
+    /// Evolution pushes: longer than a disconnect takes, short enough that one left by a process that died meanwhile
+    /// does not hide a later, real drop for long.
+    static let requestedDisconnectWindow = "interval '60 seconds'"
+
+    /// The row `t` holds a disconnect of ours begun within ``requestedDisconnectWindow``.
+    static let requestedDisconnect = """
+        t.whatsapp_disconnect_reason = 'user' AND t.whatsapp_disconnected_at > now() - \(requestedDisconnectWindow)
+        """
 
     /// What forgetting an instance sets: no name, state, QR code, server or account, and nothing of the instance's
     /// times; the last disconnection is the caller's.

@@ -12,6 +12,9 @@ struct TenantRecord: Sendable, Equatable {
     var checkedAt: String? = nil
     /// How long ago that was on PostgreSQL's clock, in milliseconds; nil without one.
     var checkedAgeMilliseconds: Int? = nil
+    /// How long the recorded state has been `close`, on PostgreSQL's clock, in milliseconds; nil unless it is `close`
+    /// (sql/migrations/0012_close_duration.sql).
+    var closedAgeMilliseconds: Int? = nil
     /// The stored instance's generation: a new one each time a name is stored, so writes by a request that read
     /// this row can be made conditional on it.
     var generation: String? = nil

@@ -31,9 +31,14 @@ protocol TenantRepository: Sendable {
     /// Records the state just observed for the tenant's instance `name`, and appends `changeAudit` in the same
     /// statement when it differs from the recorded state; nil when the tenant no longer has the instance, or (with a
     /// `generation`) no longer the one of that generation: the instance was replaced meanwhile.
+    ///
+    /// `detail` is what the check learned beyond the state, written in the same statement as for a pushed event: the
+    /// account of an `open` (`fetchInstances`), or `connection_lost` for a `close` that lasted (never replacing a
+    /// reason recorded for this drop; the audit row then reads `close:connection_lost`, also without a change of
+    /// state).
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
     /// Forgets the tenant's instance `name` (of `generation`, when given) and its place; false when the tenant no
@@ -55,11 +60,11 @@ protocol TenantRepository: Sendable {
     ///
     /// `detail` is written in the same statement: an `open` stores its account and clears the last disconnection; a
     /// drop's reason and code are recorded, replacing one recorded for this drop only when
-    /// ``PushedConnectionDetail/replacesRecordedReason``. The audit row then reads `close:{reason}`, with Evolution's
+    /// ``ConnectionDetail/replacesRecordedReason``. The audit row then reads `close:{reason}`, with Evolution's
     /// code as its `error_code`, and is appended also when only the reason or code changed.
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState?
 
     /// Stores a QR code (PNG data URL) Evolution pushed at `eventTime` for the tenant's instance `name`; false when it
@@ -79,6 +84,17 @@ protocol TenantRepository: Sendable {
     /// reuses; false when the tenant no longer has that instance or nothing was recorded.
     func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool
 
+    /// Records `user` as the reason of the drop our disconnect route is about to cause, while the tenant's instance
+    /// `name` (of `generation`, when given) is still live (`open` or `connecting`), the state unchanged: the logout,
+    /// close and removal Evolution pushes meanwhile are then recorded as ours, not as a logout from the phone
+    /// (docs/webhooks.md, "Account and disconnection"). Kept against pushed reasons for
+    /// ``PostgresTenantRepository/requestedDisconnectWindow``.
+    func recordDisconnectRequested(of name: String, for tenant: TenantID, generation: String?) throws(PostgresError)
+
+    /// Withdraws ``recordDisconnectRequested(of:for:generation:)`` after a disconnect that failed while the instance
+    /// is still live.
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError)
+
     /// The QR code pushed for the tenant's instance `name` within `maximumAge`, unless it is open; nil otherwise.
     func pushedQRCode(
         of name: String, for tenant: TenantID, maximumAge: Duration
@@ -86,6 +102,14 @@ protocol TenantRepository: Sendable {
 }
 
 extension TenantRepository {
+    /// ``recordState(_:of:for:generation:detail:changeAudit:)`` of a state alone.
+    func recordState(
+        _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
+        changeAudit: AuditEntry
+    ) throws(PostgresError) -> RecordedState? {
+        try recordState(status, of: name, for: tenant, generation: generation, detail: .none, changeAudit: changeAudit)
+    }
+
     /// ``detachInstance(_:from:generation:deleteLaterOn:reason:)`` keeping the last disconnection as it was.
     func detachInstance(
         _ name: String, from tenant: TenantID, generation: String?, deleteLaterOn server: EvolutionServerID?
@@ -114,10 +138,12 @@ extension TenantRepository {
     }
 }
 
-/// What ``TenantRepository/recordState(_:of:for:generation:changeAudit:)`` found and wrote.
+/// What ``TenantRepository/recordState(_:of:for:generation:detail:changeAudit:)`` found and wrote.
 struct RecordedState: Sendable, Equatable {
     /// The state recorded before this observation (nil: none yet).
     let previous: EvolutionConnectionState?
     /// When the state was checked, ISO 8601.
     let checkedAt: String
+    /// The account and the last disconnection as the statement left them.
+    var details: StatusDetails = .none
 }

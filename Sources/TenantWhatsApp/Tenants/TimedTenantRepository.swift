@@ -51,13 +51,14 @@ struct TimedTenantRepository {
         }
     }
 
-    /// See ``TenantRepository/recordState(_:of:for:generation:changeAudit:)``.
+    /// See ``TenantRepository/recordState(_:of:for:generation:detail:changeAudit:)``.
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail = .none, changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
         try database("recordState") { () throws(PostgresError) in
-            try base.recordState(status, of: name, for: tenant, generation: generation, changeAudit: changeAudit)
+            try base.recordState(
+                status, of: name, for: tenant, generation: generation, detail: detail, changeAudit: changeAudit)
         }
     }
 
@@ -76,12 +77,26 @@ struct TimedTenantRepository {
     /// See ``TenantRepository/recordPushedState(_:of:for:at:clearQRCode:detail:changeAudit:)``.
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail = .none, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail = .none, changeAudit: AuditEntry
     ) throws(APIError) -> RecordedState? {
         try database("recordPushedState") { () throws(PostgresError) in
             try base.recordPushedState(
                 status, of: name, for: tenant, at: eventTime, clearQRCode: clearQRCode, detail: detail,
                 changeAudit: changeAudit)
+        }
+    }
+
+    /// See ``TenantRepository/recordDisconnectRequested(of:for:generation:)``.
+    func recordDisconnectRequested(of name: String, for tenant: TenantID, generation: String?) throws(APIError) {
+        try database("recordDisconnectRequested") { () throws(PostgresError) in
+            try base.recordDisconnectRequested(of: name, for: tenant, generation: generation)
+        }
+    }
+
+    /// See ``TenantRepository/withdrawDisconnectRequest(of:for:)``.
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(APIError) {
+        try database("withdrawDisconnectRequest") { () throws(PostgresError) in
+            try base.withdrawDisconnectRequest(of: name, for: tenant)
         }
     }
 

@@ -115,7 +115,7 @@ struct EvolutionWebhookHandler: RouteHandler {
         case "logout.instance":
             // Alone it means a logout from the phone; the close that follows, with its code, wins.
             return try record(
-                .close, pushed, clearQRCode: true, detail: PushedConnectionDetail(reason: .loggedOut),
+                .close, pushed, clearQRCode: true, detail: ConnectionDetail(reason: .loggedOut),
                 context: context)
         case "qrcode.updated":
             if let dataURL = delivery.data["qrcode"]?["base64"]?.stringValue,
@@ -127,7 +127,7 @@ struct EvolutionWebhookHandler: RouteHandler {
             // The QR code limit: Evolution logs the instance out and stops making codes.
             return try record(
                 .close, pushed, clearQRCode: true,
-                detail: PushedConnectionDetail(reason: .qrExpired, replacesRecordedReason: true), context: context)
+                detail: ConnectionDetail(reason: .qrExpired, replacesRecordedReason: true), context: context)
         case "remove.instance":
             let detached = try tenants(of: context).detachRemovedInstance(name, from: tenant, at: eventTime)
             if detached { recordAudit("instance_gone", tenant: tenant, name: name, context: context) }
@@ -147,7 +147,7 @@ struct EvolutionWebhookHandler: RouteHandler {
 
     private func record(
         _ state: EvolutionConnectionState, _ event: PushedEvent, clearQRCode: Bool,
-        detail: PushedConnectionDetail = .none, context: RequestContext
+        detail: ConnectionDetail = .none, context: RequestContext
     ) throws(APIError) -> Bool {
         if let reason = detail.reason { context.logMetadata["disconnectReason"] = .string(reason.rawValue) }
         if let code = detail.code { context.logMetadata["statusReason"] = .stringConvertible(code) }
@@ -162,19 +162,19 @@ struct EvolutionWebhookHandler: RouteHandler {
     /// reason of a `close` from its `statusReason` (a close's code wins over the `logout.instance` before it; one
     /// without a code is `unknown` unless a reason was recorded); `refused` (428, the QR code limit) is
     /// `qr_expired`.
-    static func detail(of data: JSONValue, state: EvolutionConnectionState) -> PushedConnectionDetail {
+    static func detail(of data: JSONValue, state: EvolutionConnectionState) -> ConnectionDetail {
         let code = data["statusReason"]?.integerValue
         switch state {
         case .open:
             guard let jid = data["wuid"]?.stringValue, !jid.isEmpty else { return .none }
             let name = data["profileName"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            return PushedConnectionDetail(account: ConnectedAccount(jid: jid, name: name))
+            return ConnectionDetail(account: ConnectedAccount(jid: jid, name: name))
         case .close:
             if data["state"]?.stringValue == "refused" {
-                return PushedConnectionDetail(reason: .qrExpired, code: code, replacesRecordedReason: true)
+                return ConnectionDetail(reason: .qrExpired, code: code, replacesRecordedReason: true)
             }
-            guard let code else { return PushedConnectionDetail(reason: .unknown) }
-            return PushedConnectionDetail(
+            guard let code else { return ConnectionDetail(reason: .unknown) }
+            return ConnectionDetail(
                 reason: DisconnectionReason.ofClose(code: code), code: code, replacesRecordedReason: true)
         case .connecting:
             return .none

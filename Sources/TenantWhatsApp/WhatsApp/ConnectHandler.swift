@@ -32,7 +32,9 @@ struct ConnectHandler: RouteHandler {
                 dependencies.audit.record(entry)
             } else {
                 // One event per connect that handed out a code, not one per QR rotation (docs/event-webhooks.md).
-                dependencies.audit.record(entry, announcing: outcome.pairing ? .pairingCode : .qrCode)
+                dependencies.audit.record(
+                    entry, announcing: outcome.pairing ? .pairingCode : .qrCode,
+                    qrCodeImage: outcome.qrCode?.pngDataURL)
             }
             // The QR code handed out is the event stream's news too (a reused instance's row may not have changed).
             if !outcome.isPending, let qrCode = outcome.qrCode?.pngDataURL {
@@ -74,6 +76,7 @@ struct ConnectHandler: RouteHandler {
                 try ensureWebhook(of: name, flow: flow)
                 let code = try awaitCode(
                     of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+                try recordConnecting(afterHandingOut: code, recorded: state, of: name, for: tenant, flow: flow)
                 return ConnectOutcome(kind: .reused, instanceName: name, code: code, createdAt: createdAt)
             case .failure(.notFound):
                 // Gone upstream (deleted by hand, or by Evolution's DEL_INSTANCE): start again with a new one, on the
@@ -183,7 +186,22 @@ struct ConnectHandler: RouteHandler {
         try ensureWebhook(of: name, flow: flow)
         let code = try awaitCode(
             of: name, for: tenant, number: number, first: nil, running: state == .connecting, flow: flow)
+        try recordConnecting(afterHandingOut: code, recorded: state, of: name, for: tenant, flow: flow)
         return ConnectOutcome(kind: .adopted, instanceName: name, code: code, createdAt: createdAt)
+    }
+
+    /// A code handed out for an instance recorded `close` means Evolution started its socket again: `connecting` is
+    /// recorded at once, so that status says so and the tenant's `whatsapp.connecting` event comes before the code's
+    /// (docs/event-webhooks.md), not after it when Evolution's own `connection.update` arrives.
+    private func recordConnecting(
+        afterHandingOut code: ConnectOutcome.Code, recorded state: EvolutionConnectionState, of name: String,
+        for tenant: TenantID, flow: WhatsAppFlow
+    ) throws(APIError) {
+        guard state == .close else { return }
+        switch code {
+        case .qrCode(nil), .pairing(nil, _): return
+        case .qrCode, .pairing: _ = try flow.recordObservedState(.connecting, of: name, for: tenant)
+        }
     }
 
     /// With webhooks: a QR code pushed for the stored instance within the last 40 s (its socket is running, and

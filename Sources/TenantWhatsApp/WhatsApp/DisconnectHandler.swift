@@ -30,7 +30,16 @@ struct DisconnectHandler: RouteHandler {
                             reason: .user)
                         return "deletion_deferred"
                     }
-                    let outcome = try deleteInstance(named: name, from: placed.evolution)
+                    // Evolution pushes the logout and removal this delete causes: they are recorded as ours.
+                    try placed.tenants.recordDisconnectRequested(
+                        of: name, for: tenant, generation: record.generation)
+                    let outcome: String
+                    do throws(APIError) {
+                        outcome = try deleteInstance(named: name, from: placed.evolution)
+                    } catch {
+                        try? placed.tenants.withdrawDisconnectRequest(of: name, for: tenant)
+                        throw error
+                    }
                     try placed.tenants.detachInstance(
                         name, from: tenant, generation: record.generation, reason: .user)
                     return outcome

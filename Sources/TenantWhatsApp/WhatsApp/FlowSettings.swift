@@ -13,6 +13,9 @@ struct FlowSettings: Sendable, Equatable {
     var webhooks = false
     /// Status answers from the recorded state while it is younger than this (`STATUS_MAX_AGE_MS`); zero: never.
     var statusMaxAge: Duration = .zero
+    /// How long a `close` seen by a status check must have lasted before it is recorded as `connection_lost`
+    /// (`STATUS_CLOSE_GRACE_MS`): a shorter one is the restart after a scan, not a drop (docs/api.md).
+    var closeGrace: Duration = .milliseconds(Configuration.defaultCloseGraceMilliseconds)
     /// With webhooks: how often connect looks for a pushed QR code in PostgreSQL while it waits (a cheap read).
     var pushedQRPollInterval: Duration = .milliseconds(250)
     /// With webhooks: how often connect still asks Evolution itself, in case a delivery is lost.

@@ -44,11 +44,9 @@ struct StatusHandler: RouteHandler {
         case .timedOut: throw APIError(.upstreamTimeout)
         }
         switch try result.get() {
-        case .observed(let state, let instanceName, let checkedAt):
-            // What the row held when this request read it: a check does not learn an account (polling is not
-            // covered yet), and an observed open shows the account an earlier `open` event stored.
+        case .observed(let state, let instanceName, let checkedAt, let details):
             return WhatsAppResponses.status(
-                state, instanceName: instanceName, tenant: tenant, lastCheck: checkedAt, details: record.details)
+                state, instanceName: instanceName, tenant: tenant, lastCheck: checkedAt, details: details)
         case .gone:
             return WhatsAppResponses.notCreated(
                 tenant: tenant, lastCheck: dependencies.clock.timestamp(), details: record.details)
@@ -65,14 +63,42 @@ struct StatusHandler: RouteHandler {
         return (state, checkedAt)
     }
 
+    /// What polling learns beyond the state (docs/api.md, "Who is connected, and why it dropped"): on an `open`
+    /// whose account is not recorded yet, the account from one `fetchInstances?instanceName=` call (a failure is
+    /// only on the log line: status still answers `open`, and a later check tries again); on a `close` that has
+    /// lasted ``FlowSettings/closeGrace`` with no reason recorded for it, `connection_lost`, without a code, since
+    /// polling sees none. A shorter close is the restart after a scan and gets nothing.
+    private func learn(
+        about state: EvolutionConnectionState, of name: String, known record: TenantRecord, flow: WhatsAppFlow
+    ) throws(APIError) -> ConnectionDetail {
+        switch state {
+        case .open where record.details.account == nil:
+            guard case .success(let summary?) = try flow.evolution.attempt.instanceSummary(named: name),
+                let jid = summary.ownerJID, !jid.isEmpty
+            else { return .none }
+            let account = ConnectedAccount(jid: jid, name: summary.profileName.flatMap { $0.isEmpty ? nil : $0 })
+            // The log line carries the number's last four digits at most (docs/api.md).
+            flow.context.logMetadata["account"] = .string(account.masked)
+            return ConnectionDetail(account: account)
+        case .close where record.status == .close && record.details.lastDisconnection == nil:
+            guard let closedFor = record.closedAgeMilliseconds,
+                Duration.milliseconds(closedFor) >= dependencies.settings.closeGrace
+            else { return .none }
+            return ConnectionDetail(reason: .connectionLost)
+        default:
+            return .none
+        }
+    }
+
     /// Asks Evolution for the instance's state and records what it says.
     private func check(
         _ name: String, of tenant: TenantID, known record: TenantRecord, flow: WhatsAppFlow
     ) throws(APIError) -> StatusCheck {
         switch try flow.evolution.attempt.connectionState(instance: name) {
         case .success(let state):
-            let checkedAt = try flow.recordObservedState(state, of: name, for: tenant, known: record)
-            return .observed(state, instanceName: name, checkedAt: checkedAt)
+            let detail = try learn(about: state, of: name, known: record, flow: flow)
+            let recorded = try flow.recordObservedState(state, of: name, for: tenant, known: record, detail: detail)
+            return .observed(state, instanceName: name, checkedAt: recorded.checkedAt, details: recorded.details)
         case .failure(.notFound):
             // Only the instance this request read: a disconnect and a new connect may have replaced it meanwhile,
             // and the new one must not be forgotten because the old one is gone.

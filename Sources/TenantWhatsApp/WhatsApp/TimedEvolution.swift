@@ -121,6 +121,15 @@ extension TimedEvolution {
             }
         }
 
+        /// See ``EvolutionAPI/instanceSummary(named:deadline:)``.
+        func instanceSummary(
+            named name: String
+        ) throws(APIError) -> Result<EvolutionInstanceSummary?, EvolutionError> {
+            try timed("fetchInstances") { upstream throws(EvolutionError) in
+                try upstream.instanceSummary(named: name, deadline: deadline)
+            }
+        }
+
         /// See ``EvolutionAPI/ensureWebhook(instance:deadline:)``.
         func ensureWebhook(instance name: String) throws(APIError) -> Result<Void, EvolutionError> {
             try timed("ensureWebhook") { upstream throws(EvolutionError) in

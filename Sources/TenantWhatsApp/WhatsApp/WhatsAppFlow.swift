@@ -113,27 +113,31 @@ struct WhatsAppFlow {
         }
     }
 
-    /// Records `state` as observed for the tenant's instance `name`, with an audit row when it changed; returns the
-    /// check time (ISO 8601).
+    /// Records `state` as observed for the tenant's instance `name`, with `detail` (what the check learned beyond the
+    /// state) in the same statement and an audit row when it changed; returns the check time (ISO 8601) and the
+    /// account and last disconnection as the row then holds them.
     ///
     /// With `known`, the row as this request read it: when it already holds this state, checked recently enough
-    /// (see ``FlowSettings/stateRefreshInterval``), nothing is written: a page polling status every few seconds
-    /// must not become a stream of writes (and WAL flushes).
+    /// (see ``FlowSettings/stateRefreshInterval``), and there is no detail to add, nothing is written: a page polling
+    /// status every few seconds must not become a stream of writes (and WAL flushes).
     @discardableResult
     func recordObservedState(
-        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, known: TenantRecord? = nil
-    ) throws(APIError) -> String {
-        if let known, known.instanceName == name, known.status == state, let age = known.checkedAgeMilliseconds,
+        _ state: EvolutionConnectionState, of name: String, for tenant: TenantID, known: TenantRecord? = nil,
+        detail: ConnectionDetail = .none
+    ) throws(APIError) -> (checkedAt: String, details: StatusDetails) {
+        if let known, known.instanceName == name, known.status == state, detail == .none,
+            let age = known.checkedAgeMilliseconds,
             Duration.milliseconds(age) < dependencies.settings.stateRefreshInterval
         {
             context.logMetadata["stateUnchanged"] = .stringConvertible(true)
-            return dependencies.clock.timestamp()
+            return (dependencies.clock.timestamp(), known.details)
         }
         let changeAudit = auditEntry(.stateChange, tenant: tenant, outcome: state.rawValue, instanceName: name)
         // Conditional on the generation this request read: a request that lost a race changes nothing.
         let recorded = try tenants.recordState(
-            state, of: name, for: tenant, generation: known?.generation, changeAudit: changeAudit)
-        return recorded?.checkedAt ?? dependencies.clock.timestamp()
+            state, of: name, for: tenant, generation: known?.generation, detail: detail, changeAudit: changeAudit)
+        guard let recorded else { return (dependencies.clock.timestamp(), known?.details ?? .none) }
+        return (recorded.checkedAt, recorded.details)
     }
 
     /// Appends an audit row for this request.

@@ -96,9 +96,10 @@ final class TestEventReceiver: @unchecked Sendable {
 
     /// Has every following delivery answered with `status` (and `Retry-After: retryAfter` when given), after
     /// `delayMs` milliseconds.
-    func setAnswer(status: Int, retryAfter: String? = nil, delayMs: Int = 0) throws {
+    func setAnswer(status: Int, retryAfter: String? = nil, delayMs: Int = 0, location: String? = nil) throws {
         var mode: [String: Any] = ["status": status, "delayMs": delayMs]
         if let retryAfter { mode["retryAfter"] = retryAfter }
+        if let location { mode["location"] = location }
         try control("POST", "mode", json: mode)
     }
 

@@ -19,6 +19,8 @@ final class FakeEvolution: EvolutionAPI {
         case connectForPairing(String, number: String)
         /// `GET /instance/fetchInstances`.
         case fetchInstances
+        /// `GET /instance/fetchInstances?instanceName=`.
+        case fetchInstance(String)
 
         var description: String {
             switch self {
@@ -30,6 +32,7 @@ final class FakeEvolution: EvolutionAPI {
             case .createInstanceForPairing(let name, let number): "createInstance(\(name), number: \(number))"
             case .connectForPairing(let name, let number): "connect(\(name), number: \(number))"
             case .fetchInstances: "fetchInstances"
+            case .fetchInstance(let name): "fetchInstances(\(name))"
             }
         }
     }
@@ -61,11 +64,13 @@ final class FakeEvolution: EvolutionAPI {
         var logouts: [Result<EvolutionLogoutResult, EvolutionError>] = []
         var deletes: [Result<Void, EvolutionError>] = []
         var listings: [Result<[EvolutionInstanceSummary], EvolutionError>] = []
+        var summaries: [Result<EvolutionInstanceSummary?, EvolutionError>] = []
         var recorded: [Recorded] = []
         var beforeAnswer: (@Sendable (Call) -> Void)?
 
         var scriptedLeft: Int {
             creates.count + connects.count + states.count + logouts.count + deletes.count + listings.count
+                + summaries.count
         }
     }
 
@@ -119,6 +124,17 @@ final class FakeEvolution: EvolutionAPI {
         state.withLock { $0.listings += answers }
     }
 
+    func scriptInstanceSummary(_ answers: Result<EvolutionInstanceSummary?, EvolutionError>...) {
+        state.withLock { $0.summaries += answers }
+    }
+
+    /// A `fetchInstances` row of `name`, open, with the account `jid` and `profileName`.
+    static func summary(_ name: String, jid: String?, profileName: String?) -> EvolutionInstanceSummary {
+        EvolutionInstanceSummary(
+            name: name, instanceID: "7d4c3b2a-0000-4000-8000-000000000001", connectionStatus: .open, ownerJID: jid,
+            profileName: profileName, integration: "WHATSAPP-BAILEYS")
+    }
+
     func createInstance(
         named name: String, pairingNumber: PairingNumber?, deadline: ContinuousClock.Instant
     ) throws(EvolutionError) -> EvolutionCreatedInstance {
@@ -154,6 +170,12 @@ final class FakeEvolution: EvolutionAPI {
 
     func fetchInstances(deadline: ContinuousClock.Instant) throws(EvolutionError) -> [EvolutionInstanceSummary] {
         try answer(.fetchInstances, deadline: deadline, from: \.listings)
+    }
+
+    func instanceSummary(
+        named name: String, deadline: ContinuousClock.Instant
+    ) throws(EvolutionError) -> EvolutionInstanceSummary? {
+        try answer(.fetchInstance(name), deadline: deadline, from: \.summaries)
     }
 
     /// Records `call`, runs the hook, then takes the next answer of its script.

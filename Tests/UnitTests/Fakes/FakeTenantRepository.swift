@@ -14,6 +14,9 @@ final class FakeTenantRepository: TenantRepository {
         var checkedAt: String?
         /// How old `checkedAt` is, as PostgreSQL would compute it (nil: never checked).
         var checkedAgeMilliseconds: Int? = nil
+        /// How long the state has been `close`, as PostgreSQL would compute it (nil unless `close`; a recorded change
+        /// to `close` makes it 0, any other state nil).
+        var closedAgeMilliseconds: Int? = nil
         /// The QR code Evolution pushed, still young enough to show.
         var qrCode: String? = nil
         /// The instant of the last pushed event applied.
@@ -46,6 +49,7 @@ final class FakeTenantRepository: TenantRepository {
     enum Method: Sendable, Equatable {
         case find, attachInstance, recordState, detachInstance, recordPushedState, storePushedQRCode, pushedQRCode
         case place, releasePlacement, adopt, detachRemovedInstance, clearConnectionDetails
+        case recordDisconnectRequested, withdrawDisconnectRequest
     }
 
     /// When seeded instances were created.
@@ -125,8 +129,8 @@ final class FakeTenantRepository: TenantRepository {
         return row.map {
             TenantRecord(
                 id: tenant, instanceName: $0.instanceName, status: $0.status, instanceCreatedAt: $0.createdAt,
-                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds, generation: $0.generation,
-                server: $0.server,
+                checkedAt: $0.checkedAt, checkedAgeMilliseconds: $0.checkedAgeMilliseconds,
+                closedAgeMilliseconds: $0.closedAgeMilliseconds, generation: $0.generation, server: $0.server,
                 details: StatusDetails(
                     account: $0.account, connectedAt: $0.connectedAt, lastDisconnection: $0.lastDisconnection))
         }
@@ -178,21 +182,43 @@ final class FakeTenantRepository: TenantRepository {
 
     func recordState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, generation: String?,
-        changeAudit: AuditEntry
+        detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
-        let recorded = try call(.recordState) { rows -> RecordedState? in
+        let outcome = try call(.recordState) { rows -> (RecordedState, AuditEntry?)? in
             guard var row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation
             else { return nil }
+            let audit = Self.applyWithAudit(detail, status: status, to: &row, changeAudit: changeAudit)
             let previous = row.status
             row.status = status
             row.checkedAt = Self.checkedAt
             if status == .open { row.qrCode = nil }
-            Self.apply(.none, status: status, to: &row)
             rows[tenant] = row
-            return RecordedState(previous: previous, checkedAt: Self.checkedAt)
+            return (RecordedState(previous: previous, checkedAt: Self.checkedAt, details: Self.details(of: row)), audit)
         }
-        if let recorded, recorded.previous != status { audit?.record(changeAudit) }
-        return recorded
+        if let entry = outcome?.1 { audit?.record(entry) }
+        return outcome?.0
+    }
+
+    /// The account and last disconnection of `row`, as status shows them.
+    private static func details(of row: Row) -> StatusDetails {
+        StatusDetails(account: row.account, connectedAt: row.connectedAt, lastDisconnection: row.lastDisconnection)
+    }
+
+    /// ``apply(_:status:to:)``, and the audit row the statement appends: when the state changed, or a reason was
+    /// given and the recorded reason or code changed (`close:{reason}`).
+    private static func applyWithAudit(
+        _ detail: ConnectionDetail, status: EvolutionConnectionState, to row: inout Row, changeAudit: AuditEntry
+    ) -> AuditEntry? {
+        let before = row.lastDisconnection
+        Self.apply(detail, status: status, to: &row)
+        let after = row.lastDisconnection
+        let reasonChanged = detail.reason != nil && (before?.reason != after?.reason || before?.code != after?.code)
+        guard row.status != status || reasonChanged else { return nil }
+        let reason = detail.reason == nil ? nil : after?.reason
+        return AuditEntry(
+            tenant: changeAudit.tenant, action: changeAudit.action,
+            outcome: status.rawValue + (reason.map { ":" + $0.rawValue } ?? ""), errorCode: nil,
+            instanceName: changeAudit.instanceName, requestID: changeAudit.requestID, duration: changeAudit.duration)
     }
 
     /// PostgreSQL's clock as the pushed writes read it (``PushedEventRules``): the real one unless a test sets it.
@@ -203,26 +229,14 @@ final class FakeTenantRepository: TenantRepository {
 
     func recordPushedState(
         _ status: EvolutionConnectionState, of name: String, for tenant: TenantID, at eventTime: Timestamp,
-        clearQRCode: Bool, detail: PushedConnectionDetail, changeAudit: AuditEntry
+        clearQRCode: Bool, detail: ConnectionDetail, changeAudit: AuditEntry
     ) throws(PostgresError) -> RecordedState? {
         let now = databaseNow()
         let outcome = try call(.recordPushedState) { rows -> (RecordedState, AuditEntry?)? in
             guard var row = rows[tenant], row.instanceName == name, Self.applies(eventTime, to: row, now: now) else {
                 return nil
             }
-            let before = row.lastDisconnection
-            Self.apply(detail, status: status, to: &row)
-            let after = row.lastDisconnection
-            var audit: AuditEntry?
-            let reasonChanged = detail.reason != nil && (before?.reason != after?.reason || before?.code != after?.code)
-            if row.status != status || reasonChanged {
-                let reason = detail.reason == nil ? nil : after?.reason
-                audit = AuditEntry(
-                    tenant: changeAudit.tenant, action: changeAudit.action,
-                    outcome: status.rawValue + (reason.map { ":" + $0.rawValue } ?? ""), errorCode: nil,
-                    instanceName: changeAudit.instanceName, requestID: changeAudit.requestID,
-                    duration: changeAudit.duration)
-            }
+            let audit = Self.applyWithAudit(detail, status: status, to: &row, changeAudit: changeAudit)
             let previous = row.status
             row.status = status
             row.checkedAt = Self.checkedAt
@@ -230,7 +244,7 @@ final class FakeTenantRepository: TenantRepository {
             row.eventTime = eventTime
             if status == .open || clearQRCode { row.qrCode = nil }
             rows[tenant] = row
-            return (RecordedState(previous: previous, checkedAt: Self.checkedAt), audit)
+            return (RecordedState(previous: previous, checkedAt: Self.checkedAt, details: Self.details(of: row)), audit)
         }
         if let entry = outcome?.1 { audit?.record(entry) }
         return outcome?.0
@@ -239,7 +253,12 @@ final class FakeTenantRepository: TenantRepository {
     /// What the record statement writes of an account and a disconnection (PostgresTenantRepository): an `open`
     /// stores the account it carries and clears the last disconnection; a reason is recorded when none is, or
     /// replaces it when the detail says so.
-    private static func apply(_ detail: PushedConnectionDetail, status: EvolutionConnectionState, to row: inout Row) {
+    private static func apply(_ detail: ConnectionDetail, status: EvolutionConnectionState, to row: inout Row) {
+        if status != .close {
+            row.closedAgeMilliseconds = nil
+        } else if row.status != .close {
+            row.closedAgeMilliseconds = 0
+        }
         if status == .open {
             if row.status != .open { row.connectedAt = changedAt }
             if let account = detail.account { row.account = account }
@@ -290,6 +309,28 @@ final class FakeTenantRepository: TenantRepository {
         PushedEventRules.applies(
             eventTime: eventTime, createdAt: row.createdAt.flatMap { Timestamp(iso8601: $0) },
             lastEventTime: row.eventTime, now: now)
+    }
+
+    func recordDisconnectRequested(
+        of name: String, for tenant: TenantID, generation: String?
+    ) throws(PostgresError) {
+        try call(.recordDisconnectRequested) { rows in
+            guard var row = rows[tenant], row.instanceName == name, generation == nil || row.generation == generation,
+                row.status == .open || row.status == .connecting
+            else { return }
+            row.lastDisconnection = Disconnection(reason: .user, code: nil, at: Self.changedAt)
+            rows[tenant] = row
+        }
+    }
+
+    func withdrawDisconnectRequest(of name: String, for tenant: TenantID) throws(PostgresError) {
+        try call(.withdrawDisconnectRequest) { rows in
+            guard var row = rows[tenant], row.instanceName == name, row.lastDisconnection?.reason == .user,
+                row.status == .open || row.status == .connecting
+            else { return }
+            row.lastDisconnection = nil
+            rows[tenant] = row
+        }
     }
 
     func clearConnectionDetails(of name: String, for tenant: TenantID) throws(PostgresError) -> Bool {
