@@ -57,6 +57,7 @@ class Options:
     pool_compare: bool = False   # --pool-compare: the elastic pool against a fixed one
     only_servers: bool = False   # --only-servers: the servers rows alone (twbench/servers.py)
     only_events: bool = False    # --only-events: the live events rows alone (twbench/events.py)
+    only_event_webhooks: bool = False   # --only-event-webhooks: the event webhooks rows alone (eventwebhooks.py)
     keep: bool = False
     bin_dir: Path | None = None
     log_level: str = "info"
