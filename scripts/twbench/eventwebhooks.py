@@ -9,22 +9,16 @@ signed `connection.update` webhook through nginx, 16 in flight. The run with eve
 the first change sent until PostgreSQL says all 1,000 events are delivered) is the window the run without them is
 measured over too, so that both CPU readings cover the same idle time and the same progress queries."""
 
-import base64
-import json
-import os
-import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from twstack import Stack, StackError, say
-from twstack.paths import REPO_ROOT, SCRIPTS
-from twstack.processes import ManagedProcess, start_process, wait_until
-from twstack.web import request
+from twstack.eventreceiver import new_secret, received, receiver_python, start_receiver
+from twstack.processes import wait_until
 
 from . import load
 from .context import NGINX_LIMITS_LIFTED, POOL_SIZE, Options, stack_config
@@ -37,11 +31,6 @@ WEBHOOK_CONCURRENCY = 16         # state changes in flight at once, as one Evolu
 DISPATCHER_CONNECTIONS = 2       # the delivery's own: one LISTENing, one for its statements (docs/event-webhooks.md)
 PROBE_INTERVAL_S = 0.2
 DELIVERY_DEADLINE_S = 180
-RECEIVER = SCRIPTS / "event-receiver"
-# The bench's Python packages (standardwebhooks for the receiver), pinned, in a virtual environment of their own that
-# scripts/lib.sh's ensure_python_venv makes (Debian's pip installs nothing into the system's Python).
-REQUIREMENTS = SCRIPTS / "requirements-bench.txt"
-VENV = REPO_ROOT / ".build" / "bench-venv"
 
 
 @dataclass
@@ -90,33 +79,6 @@ class OutboxProbe:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def receiver_python() -> Path:
-    """The python of the bench's virtual environment, made (or checked) by scripts/lib.sh's ensure_python_venv from
-    scripts/requirements-bench.txt."""
-    script = 'source "$1" && TW_PYTHON_REQUIREMENTS="$2" && TW_PYTHON_VENV="$3" && ensure_python_venv'
-    result = subprocess.run(["bash", "-c", script, "bench", str(SCRIPTS / "lib.sh"), str(REQUIREMENTS), str(VENV)],
-                            stdout=sys.stderr)
-    if result.returncode != 0:
-        raise StackError(f"cannot make the bench's Python virtual environment {VENV}")
-    return VENV / "bin" / "python3"
-
-
-def start_receiver(stack: Stack, python: Path, secret: str) -> tuple[ManagedProcess, str]:
-    """scripts/event-receiver on a free loopback port, stopped with the stack; returns it and its base URL."""
-    port_file = stack.run_dir / "event-receiver.port"
-    output = stack.run_dir / "event-receiver.err"
-    receiver = stack.add_process(start_process(
-        "the event receiver", [str(python), str(RECEIVER), "--host", "127.0.0.1", "--port", "0", "--port-file",
-                               str(port_file)],
-        {**stack.config.environment, "EVENT_RECEIVER_SECRET": secret}, signal.SIGTERM, f"see {output}", output))
-    if not wait_until(15, lambda: stack.check_alive() or port_file.exists()):
-        raise StackError(f"the event receiver wrote no port file in 15 s; see {output}")
-    url = f"http://127.0.0.1:{int(port_file.read_text())}"
-    if request("GET", f"{url}/_receiver/mode", timeout=5)[0] != 200:
-        raise StackError(f"the event receiver does not answer on {url}; see {output}")
-    return receiver, url
 
 
 def restart_responder(stack: Stack, extra_env: dict[str, str]) -> None:
@@ -170,14 +132,6 @@ def change_states(stack: Stack, tenants: list[str], probe: OutboxProbe, trees: l
     if errors:
         raise StackError(f"event webhooks ({label}): {len(errors)} state changes failed; first: {errors[0]}")
     return run
-
-
-def received(url: str) -> list[dict]:
-    """Every delivery the receiver recorded."""
-    status, body = request("GET", f"{url}/_receiver/deliveries", timeout=60)
-    if status != 200:
-        raise StackError(f"GET /_receiver/deliveries answered {status}")
-    return json.loads(body)["deliveries"]
 
 
 def check_outbox(stack: Stack) -> int:
@@ -274,7 +228,7 @@ def measure_event_webhooks(options: Options, bin_dir: Path, name: str, table: Ta
     config.nginx_env = NGINX_LIMITS_LIFTED
     # Only this bench decides where events go: none of the caller's EVENTS_* settings reaches the responder.
     config.environment = {key: value for key, value in config.environment.items() if not key.startswith("EVENTS_")}
-    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    secret = new_secret()
     with Stack(config) as stack:
         stack.up()
         receiver, url = start_receiver(stack, python, secret)
