@@ -39,6 +39,7 @@ from twstack.console import exit_status  # noqa: E402
 from twstack.build import build, build_name, checked_bin_dir, supports_flag  # noqa: E402
 from twstack.config import own_environment  # noqa: E402
 from twsoak.common import http, log  # noqa: E402
+from twsoak.eventwebhooks import EventWebhooks  # noqa: E402
 from twsoak.flood import Flood  # noqa: E402
 from twsoak.forged import ForgedWebhooks  # noqa: E402
 from twsoak.killconnect import KILL_CONNECT_BOUND_S, KILL_CREATE_DELAY_MS, KILL_TENANTS, KillMidConnect  # noqa: E402
@@ -223,6 +224,8 @@ class Soak:
         self.flood = Flood(self, options.floods)
         self.forged = ForgedWebhooks(self, options.forged_webhooks)
         self.kill_mid_connect = KillMidConnect(self)
+        self.events = EventWebhooks(self, options.receiver_outages)
+        self.events_env = {}
 
     def interrupt(self, *_):
         """SIGINT (Ctrl-C reaches every process of the group, the simulator too): stop, and say so at the end."""
@@ -254,7 +257,8 @@ class Soak:
     def start_responder(self):
         """Through the stack (spawn-fcgi on its socket), with the relay as its Evolution API; returns once it answers
         /api/health (polled every 0.1 s, for the kill's down time)."""
-        self.stack.start_responder({"EVOLUTION_API_URL": f"http://127.0.0.1:{self.relay.port}"}, poll_interval=0.1)
+        self.stack.start_responder({"EVOLUTION_API_URL": f"http://127.0.0.1:{self.relay.port}", **self.events_env},
+                                   poll_interval=0.1)
 
     # --- checking one answer ---------------------------------------------------------------------------------
 
@@ -476,11 +480,12 @@ class Soak:
         o = self.o
         self.sql("INSERT INTO tenants (id) SELECT unnest(ARRAY[%s])" % ",".join(f"'{t}'" for t in self.tokens))
         self.relay = Relay(self.stack.simulators[0].port)
+        self.events_env = self.events.start()
         self.responder_down = threading.Event()
         self.start_responder()
         log(f"seed {o.seed}: {o.tenants} tenants, {o.workers} workers, {o.duration} s, at least {o.faults} faults,"
             f" {o.pg_kills} PostgreSQL terminations, one kill -9 mid-connect, {o.row_locks} row locks, {o.floods}"
-            f" floods, {o.forged_webhooks} forged webhooks")
+            f" floods, {o.forged_webhooks} forged webhooks, {o.receiver_outages} event receiver outages")
         self.started = time.monotonic()
         errors = []
 
@@ -495,7 +500,7 @@ class Soak:
 
         threads = [guarded(self.worker, i) for i in range(o.workers)]
         threads += [guarded(self.faults), guarded(self.chaos), guarded(self.rowlocks.run), guarded(self.flood.run),
-                    guarded(self.forged.run)]
+                    guarded(self.forged.run), guarded(self.events.run)]
         self.calling = True
         for thread in threads:
             thread.start()
@@ -552,6 +557,9 @@ class Soak:
             raise RuntimeError(f"reconcile exited {result.returncode}: {result.stderr.strip()[:500]}")
         self.reconcile = json.loads(result.stdout)
 
+        # Reconcile's changes write events too: the outbox drains after it.
+        self.events.drain()
+        self.events.check()
         self.compare()
         self.access_log()
         self.responder_log()
@@ -656,6 +664,7 @@ class Soak:
         lines += self.rowlocks.report()
         lines += self.flood.report(webhooks.get(429, 0))
         lines += self.forged.report()
+        lines += self.events.report()
         totals = self.reconcile.get("totals", {})
         lines.append("reconcile (once): " + ", ".join(f"{n} {k}" for k, n in totals.items()))
         lines.append(f"afterwards: {self.upstream_count} tenant_* instances upstream, {self.stored_count} stored "
@@ -671,7 +680,7 @@ class Soak:
                   ("forged webhooks answered other than expected", "forged_unexpected"),
                   (f"connects not succeeding within {KILL_CONNECT_BOUND_S} s of the kill -9 mid-connect",
                    "kill_lockout"),
-                  ("kill -9 without a create in flight", "kill_not_mid_connect")]
+                  ("kill -9 without a create in flight", "kill_not_mid_connect")] + EventWebhooks.CHECKS
         for label, kind in checks:
             lines.append(f"{label}: {self.violations[kind]}")
         failed = sum(self.violations.values()) > 0
@@ -708,6 +717,8 @@ def parse_options():
     parser.add_argument("--floods", type=whole_number, default=3, help="floods of 200 slow webhook bodies")
     parser.add_argument("--forged-webhooks", type=whole_number, default=40,
                         help="signed webhooks dated late, 20 h ahead or impossibly, or replayed")
+    parser.add_argument("--receiver-outages", type=whole_number, default=6,
+                        help="times the event receiver refuses (503) or answers slowly for 2-6 s")
     parser.add_argument("--seed", type=whole_number, default=None, help="the random seed (default: random, printed)")
     parser.add_argument("--debug", action="store_true", help="build and soak the debug binaries (default: release)")
     parser.add_argument("--bin-dir", type=Path, help="no build: soak DIR/tenant-whatsapp and DIR/evolution-sim")
@@ -737,7 +748,13 @@ def stack_config(options):
         throwaway_prefix="tw-soak-", keep=options.keep, bin_dir=bin_dir, simulator_args=sim_args,
         simulator_env={"SIM_HOLD_DELETED_UNTIL_DELIVERED": "true"}, responder_args=["serve", "--max-requests", "256"],
         responder_env=RESPONDER_SETTINGS, start_responder=False, nginx_env=NGINX_LIMITS_LIFTED, capture_output=True,
-        environment=own_environment())
+        environment=without_events_settings(own_environment()))
+
+
+def without_events_settings(environment):
+    """Only the soak decides where events go and how they are retried: none of the caller's EVENTS_* settings reaches
+    the responder."""
+    return {name: value for name, value in environment.items() if not name.startswith("EVENTS_")}
 
 
 def soak(options, built):
