@@ -9,10 +9,13 @@ a fault thread injects random faults until at least --faults were applied; a cha
 backends --pg-kills times and kills the responder once with SIGKILL while a connect's create is in flight upstream
 (then starts it again the same way: the tenant's next connect must succeed within 12 s); other threads lock tenant
 rows from a psql session --row-locks times, flood the webhook route with slow bodies --floods times and send
---forged-webhooks signed webhooks dated late, in the future or impossibly, or replayed (scripts/twsoak: one module
-per fault, each with its own checks). The disruptive faults take turns (one chaos lock), so each one's answers are
-its own. Then it stops the faults, waits for the operation leases to lapse, runs `tenant-whatsapp reconcile` once and
-checks that every instance upstream named tenant_* is stored for its tenant and every stored name exists upstream.
+--forged-webhooks signed webhooks dated late, in the future or impossibly, or replayed, and make the events receiver
+(scripts/event-receiver, the responder's EVENTS_WEBHOOK_URL) refuse or answer slowly --receiver-outages times
+(scripts/twsoak: one module per fault, each with its own checks). The disruptive faults take turns (one chaos
+lock), so each one's answers are its own. Then it stops the faults, waits for the operation leases to lapse, runs
+`tenant-whatsapp reconcile` once and checks that every instance upstream named tenant_* is stored for its tenant and
+every stored name exists upstream, and, once the events outbox has no pending row, that every event was delivered,
+received at least once, first received in outbox order per tenant, and that nothing else was received.
 Every answer is checked: never a 500, always JSON, the error envelope on every error. Prints the counts; exit 1 on a
 violation.
 """
