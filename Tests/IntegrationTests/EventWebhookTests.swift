@@ -181,6 +181,10 @@ final class EventWebhookTests {
             try stack.psql("SELECT count(*) FROM whatsapp_event_outbox WHERE last_error = 'unreachable'") != "0"
         }
 
+        // Only each tenant's oldest event is ever due; the two behind it wait their turn, never walked by a claim.
+        #expect(
+            try stack.psql("SELECT count(*) FROM whatsapp_event_outbox WHERE next_attempt_at = 'infinity'") == "6")
+
         try receiver.restart()
 
         try Wait.until("every event is delivered", timeoutSeconds: 30) {

@@ -27,6 +27,8 @@ CREATE TABLE whatsapp_event_outbox (
     -- Delivery: pending until the endpoint answers 2xx (delivered) or the last attempt failed (dead).
     state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
     attempts integer NOT NULL DEFAULT 0,
+    -- 'infinity' while an earlier event of the tenant is pending: only the head of each tenant's queue is ever due,
+    -- so a claim walks the due events alone, however long the queues behind them (EventOutbox.swift).
     next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- Set while one process delivers it; an attempt cut short by a crash is taken again once this passes.
     leased_until timestamptz,
@@ -58,7 +60,9 @@ CREATE FUNCTION whatsapp_shown_status(instance_name text, status text) RETURNS t
 $$;
 
 -- Appends one event for `t` (its columns as they are now) and wakes the delivering processes at commit; nothing in a
--- session without `tenant_whatsapp.events = 'on'`.
+-- session without `tenant_whatsapp.events = 'on'`. The caller holds `t`'s row lock (an UPDATE of it, or FOR NO KEY
+-- UPDATE), as whoever finishes the tenant's head and unblocks the next event holds FOR SHARE: the two never miss
+-- each other (this function is VOLATILE, so its query sees what was committed before the lock was granted).
 CREATE FUNCTION whatsapp_append_event(event_type text, t tenants, qr_code text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -68,14 +72,17 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO whatsapp_event_outbox (
-        type, tenant_id, instance_name, status, reason, account_jid, account_name, connected_at, server_id, qr_code)
+        type, tenant_id, instance_name, status, reason, account_jid, account_name, connected_at, server_id, qr_code,
+        next_attempt_at)
     VALUES (
         event_type, t.id, t.whatsapp_instance_name, shown,
         CASE WHEN shown IN ('close', 'not_created') THEN t.whatsapp_disconnect_reason END,
         CASE WHEN shown = 'open' THEN t.whatsapp_account_jid END,
         CASE WHEN shown = 'open' THEN t.whatsapp_account_name END,
         CASE WHEN shown = 'open' THEN t.whatsapp_connected_at END,
-        t.evolution_server_id, qr_code);
+        t.evolution_server_id, qr_code,
+        CASE WHEN EXISTS (SELECT 1 FROM whatsapp_event_outbox WHERE tenant_id = t.id AND state = 'pending')
+            THEN 'infinity'::timestamptz ELSE clock_timestamp() END);
     PERFORM pg_notify('tenant_whatsapp_events', '');
 END
 $$;

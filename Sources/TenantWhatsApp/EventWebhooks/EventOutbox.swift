@@ -14,7 +14,7 @@ struct EventOutbox: Sendable {
     /// The oldest pending event of the tenant of row `o`: one probe of the index on (tenant_id, id) per row, whatever
     /// the planner estimates (a join of the pending rows with their heads, misestimated on a table that grew since
     /// its last ANALYZE, went quadratic: 1,000 pending events, 380 ms a claim).
-    private static let tenantsOldestPending = """
+    static let tenantsOldestPending = """
         SELECT min(e.id) FROM whatsapp_event_outbox e WHERE e.tenant_id = o.tenant_id AND e.state = 'pending'
         """
 
@@ -43,15 +43,21 @@ struct EventOutbox: Sendable {
         return rows.compactMap(OutboxEvent.init(row:)).sorted { $0.id < $1.id }
     }
 
-    /// How long until the next event may be due (nil: none pending), and whether delivery is paused.
+    /// How long until the next event may be due (nil: none pending but blocked ones), and whether delivery is paused.
+    ///
+    /// The first head in claim order whose lease is not held: a head held by another process is that process's to
+    /// record (if it died, the safety poll finds the event once the lease passed).
     func nextDue() throws(PostgresError) -> (wait: Duration?, paused: Bool) {
         let rows = try pool.query(
             """
-            SELECT (extract(epoch FROM min(greatest(o.next_attempt_at, coalesce(o.leased_until, o.next_attempt_at)))
-                    - now()) * 1000)::bigint AS wait_ms,
+            SELECT (extract(epoch FROM (
+                    SELECT o.next_attempt_at FROM whatsapp_event_outbox o
+                    WHERE o.state = 'pending' AND o.next_attempt_at < 'infinity'
+                        AND (o.leased_until IS NULL OR o.leased_until <= now())
+                        AND o.id = (\(Self.tenantsOldestPending))
+                    ORDER BY o.next_attempt_at, o.id LIMIT 1
+                ) - now()) * 1000)::bigint AS wait_ms,
                 (SELECT paused_at IS NOT NULL FROM whatsapp_event_delivery) AS paused
-            FROM whatsapp_event_outbox o
-            WHERE o.state = 'pending' AND o.id = (\(Self.tenantsOldestPending))
             """, retryOnConnectionLoss: true)
         let row = rows.first
         let wait = row?["wait_ms"].flatMap { Int64($0) }.map { Duration.milliseconds(max(0, $0)) }
@@ -66,13 +72,7 @@ struct EventOutbox: Sendable {
         let rows: PostgresRows
         switch result.next {
         case .delivered:
-            rows = try pool.query(
-                """
-                UPDATE whatsapp_event_outbox
-                SET state = 'delivered', finished_at = now(), leased_until = NULL, last_status = $2::integer,
-                    last_error = NULL
-                WHERE id = $1::bigint AND state = 'pending'
-                """, [id, status], retryOnConnectionLoss: true)
+            return try finish(result, state: "delivered", error: nil)
         case .retry(let delay):
             rows = try pool.query(
                 """
@@ -84,13 +84,7 @@ struct EventOutbox: Sendable {
                 [id, status, result.error, String(Double(delay / .milliseconds(1)) / 1000)],
                 retryOnConnectionLoss: true)
         case .dead:
-            rows = try pool.query(
-                """
-                UPDATE whatsapp_event_outbox
-                SET state = 'dead', finished_at = now(), leased_until = NULL, last_status = $2::integer,
-                    last_error = $3
-                WHERE id = $1::bigint AND state = 'pending'
-                """, [id, status, result.error], retryOnConnectionLoss: true)
+            return try finish(result, state: "dead", error: result.error)
         case .paused:
             // 410 Gone: delivery stops until `events resume`; this attempt does not use up the schedule.
             rows = try pool.query(
@@ -106,6 +100,48 @@ struct EventOutbox: Sendable {
                 """, [id, status, result.event.eventID], retryOnConnectionLoss: true)
         }
         return rows.affectedRowCount == 1
+    }
+
+    /// Ends an event (`delivered` or `dead`) and makes the tenant's next pending event due, in one transaction that
+    /// first takes the tenant's row FOR SHARE: an event being appended for that tenant (under its row lock,
+    /// sql/migrations/0013_event_outbox.sql) is committed before, and unblocked here, or appended after, and due at
+    /// once. Waits up to 5 s for the row (the pool's sessions wait 50 ms).
+    private func finish(_ result: EventDeliveryResult, state: String, error: String?) throws(PostgresError) -> Bool {
+        let id = String(result.event.id)
+        return try pool.transaction { connection throws(PostgresError) in
+            try connection.query("SET LOCAL lock_timeout = '5s'")
+            try connection.query(
+                "SELECT 1 FROM tenants WHERE id = $1::text FOR SHARE", [result.event.tenantID])
+            let finished = try connection.query(
+                """
+                UPDATE whatsapp_event_outbox
+                SET state = $2::text, finished_at = now(), leased_until = NULL, last_status = $3::integer,
+                    last_error = $4::text
+                WHERE id = $1::bigint AND state = 'pending'
+                """, [id, state, result.status.map { String($0) }, error])
+            try connection.query(
+                """
+                UPDATE whatsapp_event_outbox SET next_attempt_at = now()
+                WHERE id = (
+                    SELECT min(id) FROM whatsapp_event_outbox WHERE tenant_id = $1::text AND state = 'pending'
+                ) AND next_attempt_at = 'infinity'
+                """, [result.event.tenantID])
+            return finished.affectedRowCount == 1
+        }
+    }
+
+    /// Makes due every blocked event whose tenant has no earlier pending event any more; returns how many. Nothing
+    /// normally (``finish(_:state:error:)`` unblocks the next event), but events re-queued by `events retry` are
+    /// blocked without the tenant's lock, and this is the safety net the dispatcher runs every
+    /// ``EventWebhookDispatcher/safetyPoll``.
+    @discardableResult
+    func unblockOrphanedHeads() throws(PostgresError) -> Int {
+        let rows = try pool.query(
+            """
+            UPDATE whatsapp_event_outbox o SET next_attempt_at = now()
+            WHERE o.state = 'pending' AND o.next_attempt_at = 'infinity' AND o.id = (\(Self.tenantsOldestPending))
+            """, retryOnConnectionLoss: true)
+        return rows.affectedRowCount
     }
 
     /// The figures `/api/metrics` shows: pending events, the age of the oldest, and whether delivery is paused.

@@ -7,6 +7,14 @@ public struct EventOutboxAdministration: Sendable {
 
     let pool: PostgresPool
 
+    /// A re-queued event `o` is due now, unless an earlier event of its tenant is pending: it then waits its turn
+    /// (sql/migrations/0013_event_outbox.sql). The outbox's safety net makes it due if that turn passed meanwhile.
+    private static let dueUnlessBlocked = """
+        CASE WHEN EXISTS (
+            SELECT 1 FROM whatsapp_event_outbox e WHERE e.tenant_id = o.tenant_id AND e.state = 'pending' AND e.id < o.id
+        ) THEN 'infinity'::timestamptz ELSE now() END
+        """
+
     /// Administration through `pool`.
     public init(pool: PostgresPool) {
         self.pool = pool
@@ -42,14 +50,15 @@ public struct EventOutboxAdministration: Sendable {
         let rows = try pool.query(
             """
             WITH requeued AS (
-                UPDATE whatsapp_event_outbox
-                SET attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, state = 'pending',
-                    finished_at = NULL, next_attempt_at = now()
-                WHERE event_id = $1::text
-                RETURNING id
+                UPDATE whatsapp_event_outbox o
+                SET attempts = CASE WHEN o.state = 'pending' THEN o.attempts ELSE 0 END, state = 'pending',
+                    finished_at = NULL, next_attempt_at = \(Self.dueUnlessBlocked)
+                WHERE o.event_id = $1::text
+                RETURNING o.id
             )
             SELECT count(*) AS requeued, pg_notify('\(EventOutbox.channel)', '') FROM requeued
             """, [eventID])
+        try EventOutbox(pool: pool).unblockOrphanedHeads()
         return rows.first?["requeued"] == "1"
     }
 
@@ -58,13 +67,15 @@ public struct EventOutboxAdministration: Sendable {
         let rows = try pool.query(
             """
             WITH requeued AS (
-                UPDATE whatsapp_event_outbox
-                SET attempts = 0, state = 'pending', finished_at = NULL, next_attempt_at = now()
-                WHERE state = 'dead'
-                RETURNING id
+                UPDATE whatsapp_event_outbox o
+                SET attempts = 0, state = 'pending', finished_at = NULL, next_attempt_at = 'infinity'
+                WHERE o.state = 'dead'
+                RETURNING o.id
             )
             SELECT count(*) AS requeued, pg_notify('\(EventOutbox.channel)', '') FROM requeued
             """)
+        // Each tenant's oldest re-queued event is due at once, the others wait their turn.
+        try EventOutbox(pool: pool).unblockOrphanedHeads()
         return rows.first?["requeued"].flatMap { Int($0) } ?? 0
     }
 

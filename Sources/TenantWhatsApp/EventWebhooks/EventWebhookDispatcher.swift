@@ -64,8 +64,27 @@ final class EventWebhookDispatcher: Sendable {
 
     private func dispatch() {
         var outboxUnreachable = false
+        var lastSweep = ContinuousClock.now
         while true {
             outboxUnreachable = dispatchRound(outboxWasUnreachable: outboxUnreachable)
+            if ContinuousClock.now - lastSweep >= Self.safetyPoll {
+                lastSweep = .now
+                sweepOrphanedHeads()
+            }
+        }
+    }
+
+    /// The outbox's safety net (``EventOutbox/unblockOrphanedHeads()``); a failure waits for the next one.
+    @inline(never)
+    private func sweepOrphanedHeads() {
+        do {
+            let unblocked = try outbox.unblockOrphanedHeads()
+            if unblocked > 0 {
+                logger.info("event webhooks: blocked events made due", metadata: ["events": "\(unblocked)"])
+                wake()
+            }
+        } catch {
+            logger.debug("event webhooks: the blocked events were not swept", metadata: ["error": "\(error)"])
         }
     }
 
