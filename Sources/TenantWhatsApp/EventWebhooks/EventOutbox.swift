@@ -109,24 +109,30 @@ struct EventOutbox: Sendable {
     private func finish(_ result: EventDeliveryResult, state: String, error: String?) throws(PostgresError) -> Bool {
         let id = String(result.event.id)
         return try pool.transaction { connection throws(PostgresError) in
-            try connection.query("SET LOCAL lock_timeout = '5s'")
             try connection.query(
-                "SELECT 1 FROM tenants WHERE id = $1::text FOR SHARE", [result.event.tenantID])
+                """
+                SELECT set_config('lock_timeout', '5s', true),
+                    (SELECT 1 FROM tenants WHERE id = $1::text FOR SHARE)
+                """, [result.event.tenantID])
+            // A statement of its own, so that it sees what was committed before the lock was granted.
             let finished = try connection.query(
                 """
-                UPDATE whatsapp_event_outbox
-                SET state = $2::text, finished_at = now(), leased_until = NULL, last_status = $3::integer,
-                    last_error = $4::text
-                WHERE id = $1::bigint AND state = 'pending'
-                """, [id, state, result.status.map { String($0) }, error])
-            try connection.query(
-                """
-                UPDATE whatsapp_event_outbox SET next_attempt_at = now()
-                WHERE id = (
-                    SELECT min(id) FROM whatsapp_event_outbox WHERE tenant_id = $1::text AND state = 'pending'
-                ) AND next_attempt_at = 'infinity'
-                """, [result.event.tenantID])
-            return finished.affectedRowCount == 1
+                WITH finished AS (
+                    UPDATE whatsapp_event_outbox
+                    SET state = $2::text, finished_at = now(), leased_until = NULL, last_status = $3::integer,
+                        last_error = $4::text
+                    WHERE id = $1::bigint AND state = 'pending'
+                    RETURNING id
+                ), unblocked AS (
+                    UPDATE whatsapp_event_outbox SET next_attempt_at = now()
+                    WHERE id = (
+                        SELECT min(id) FROM whatsapp_event_outbox
+                        WHERE tenant_id = $5::text AND state = 'pending' AND id <> $1::bigint
+                    ) AND next_attempt_at = 'infinity'
+                )
+                SELECT count(*) AS finished FROM finished
+                """, [id, state, result.status.map { String($0) }, error, result.event.tenantID])
+            return finished.first?["finished"] == "1"
         }
     }
 
@@ -136,12 +142,19 @@ struct EventOutbox: Sendable {
     /// ``EventWebhookDispatcher/safetyPoll``.
     @discardableResult
     func unblockOrphanedHeads() throws(PostgresError) -> Int {
+        // The deliverers of every process are woken when something was made due.
         let rows = try pool.query(
             """
-            UPDATE whatsapp_event_outbox o SET next_attempt_at = now()
-            WHERE o.state = 'pending' AND o.next_attempt_at = 'infinity' AND o.id = (\(Self.tenantsOldestPending))
+            WITH unblocked AS (
+                UPDATE whatsapp_event_outbox o SET next_attempt_at = now()
+                WHERE o.state = 'pending' AND o.next_attempt_at = 'infinity' AND o.id = (\(Self.tenantsOldestPending))
+                RETURNING o.id
+            )
+            SELECT count(*) AS unblocked,
+                CASE WHEN count(*) > 0 THEN pg_notify('\(Self.channel)', '') END
+            FROM unblocked
             """, retryOnConnectionLoss: true)
-        return rows.affectedRowCount
+        return rows.first?["unblocked"].flatMap { Int($0) } ?? 0
     }
 
     /// The figures `/api/metrics` shows: pending events, the age of the oldest, and whether delivery is paused.
