@@ -30,8 +30,8 @@ let package = Package(
         .target(name: "JSON", dependencies: ["Runtime"]),
         // The operating system as the product needs it: threads, locks, sleeping; one choke point per call family.
         .target(name: "Runtime"),
-        .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime"]),
-        // Secrets at rest: AES-256-GCM sealing of the keys PostgreSQL stores.
+        .target(name: "JWT", dependencies: ["COpenSSL", "JSON", "Runtime", "Secrets"]),
+        // Secrets at rest: AES-256-GCM sealing of the keys PostgreSQL stores; HMAC-SHA256 and Standard Webhooks signing.
         .target(name: "Secrets", dependencies: ["COpenSSL", "Runtime"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Resilience", dependencies: ["Runtime"]),

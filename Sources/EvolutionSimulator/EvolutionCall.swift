@@ -1,5 +1,6 @@
 import HTTPServer
 import JSON
+import Runtime
 
 /// One request to an Evolution route, read: its route, the instance it names (percent-decoded, as Express
 /// decodes `req.params`), the `apikey` header and the JSON body (`{}` when there is none or it is not JSON-typed).
@@ -21,7 +22,7 @@ struct EvolutionCall: Sendable {
     /// otherwise `{}`. A malformed JSON body is an error before any route runs (the offset of the fault).
     static func body(of request: HTTPRequest) -> Result<JSONValue, JSONParseError> {
         let mediaType = request.headers["content-type"]?.split(separator: ";").first.map {
-            $0.trimmingSpaces().lowercased()
+            String($0.trimmingSpaces()).lowercased()
         }
         guard mediaType == "application/json", !request.body.isEmpty else { return .success(.object([])) }
         // JSON.parse keeps duplicate keys (the last wins); accept them rather than refuse what Evolution accepts.
@@ -30,11 +31,5 @@ struct EvolutionCall: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -1,5 +1,5 @@
-internal import COpenSSL
 import JSON
+import Secrets
 
 /// Mints compact HS256 JWTs (RFC 7519, RFC 7515 §7.1, RFC 7518 §3.2): the counterpart of ``JWTVerifier`` for tokens
 /// this project issues itself, such as the `Authorization` of the Evolution simulator's webhooks.
@@ -20,24 +20,14 @@ public enum JWTSigner {
         return signingInput + "." + Base64URL.encode(mac)
     }
 
-    /// HMAC-SHA-256 through OpenSSL's one-shot `HMAC()`; its error queue is emptied afterwards, as the verifier does,
-    /// so that a stale entry never surfaces in a later TLS call on the same thread.
+    /// HMAC-SHA-256 (``Secrets/HMACSHA256``), refusing what jsonwebtoken refuses and what OpenSSL cannot take.
     private static func hmacSHA256(_ data: [UInt8], secret: [UInt8]) throws(JWTSigningError) -> [UInt8] {
         guard !secret.isEmpty else { throw JWTSigningError(.emptySecret) }
         guard secret.count <= Int(Int32.max) else { throw JWTSigningError(.secretTooLong) }
-        defer { ERR_clear_error() }
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var written: UInt32 = 0
-        let computed = secret.withUnsafeBytes { key in
-            data.withUnsafeBufferPointer { input in
-                mac.withUnsafeMutableBufferPointer { output in
-                    HMAC(
-                        EVP_sha256(), key.baseAddress, Int32(key.count), input.baseAddress, input.count,
-                        output.baseAddress, &written) != nil
-                }
-            }
+        do {
+            return try HMACSHA256.mac(data, key: secret)
+        } catch {
+            throw JWTSigningError(.openSSLFailure)
         }
-        guard computed, written == 32 else { throw JWTSigningError(.openSSLFailure) }
-        return Array(mac.prefix(32))
     }
 }

@@ -91,22 +91,15 @@ struct EventsListCommand: ParsableCommand {
 
     static func table(_ rows: [EventOutboxRow]) -> String {
         let header = ["ID", "TYPE", "TENANT", "STATE", "ATTEMPTS", "CREATED", "NEXT / FINISHED", "LAST"]
-        let lines =
-            [header]
-            + rows.map { row in
+        return TextTable.render(
+            header: header,
+            rows: rows.map { row in
                 [
                     row.eventID, row.type, row.tenantID, row.state, String(row.attempts), row.createdAt,
                     row.nextAttemptAt ?? row.finishedAt ?? "-",
                     row.lastError ?? row.lastStatus.map { String($0) } ?? "-",
                 ]
-            }
-        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.indices.map { column in
-                column == line.count - 1
-                    ? line[column] : line[column] + String(repeating: " ", count: widths[column] - line[column].count)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+            })
     }
 }
 

@@ -32,21 +32,14 @@ struct ServersListCommand: ParsableCommand {
 
     static func table(_ rows: [EvolutionServerRow]) -> String {
         let header = ["ID", "STATE", "CAPACITY", "PLACED", "OPEN", "CONNECTING", "URL"]
-        let lines =
-            [header]
-            + rows.map { row in
+        return TextTable.render(
+            header: header,
+            rows: rows.map { row in
                 [
                     row.id.rawValue, row.state.rawValue + (row.isImplicit ? " (EVOLUTION_API_URL)" : ""),
                     row.isImplicit ? "-" : String(row.capacity), String(row.placed), String(row.open),
                     String(row.connecting), row.baseURL,
                 ]
-            }
-        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.indices.map { column in
-                column == line.count - 1
-                    ? line[column] : line[column] + String(repeating: " ", count: widths[column] - line[column].count)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+            })
     }
 }

@@ -32,9 +32,7 @@ final class AccountAndDisconnectionPollingTests {
         let name = TestWhatsAppStack.instanceName(of: tenant)
         try stack.insertTenant(tenant)
         #expect(try stack.connect(tenant: tenant).status == 201)
-        try sim.control(
-            "POST", "/instances/\(name)/scan",
-            json: #"{"wuid":"\#(Self.number)@s.whatsapp.net","profileName":"\#(Self.profileName)"}"#)
+        try sim.scan(instance: name, number: Self.number, profileName: Self.profileName)
         return (tenant, name)
     }
 

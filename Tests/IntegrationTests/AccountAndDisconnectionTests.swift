@@ -29,9 +29,7 @@ final class AccountAndDisconnectionTests {
         let name = TestWhatsAppStack.instanceName(of: tenant)
         try stack.insertTenant(tenant)
         #expect(try stack.connect(tenant: tenant).status == 201)
-        try sim.control(
-            "POST", "/instances/\(name)/scan",
-            json: #"{"wuid":"\#(Self.number)@s.whatsapp.net","profileName":"\#(Self.profileName)"}"#)
+        try sim.scan(instance: name, number: Self.number, profileName: Self.profileName)
         try Wait.until("the open event is recorded") {
             try stack.tenantRow(tenant)?["whatsapp_status"] as? String == "open"
         }
@@ -103,9 +101,7 @@ final class AccountAndDisconnectionTests {
         _ = try stream.expectEvent(within: 5, "the current state")
         #expect(try stack.connect(tenant: tenant).status == 201)
 
-        try sim.control(
-            "POST", "/instances/\(name)/scan",
-            json: #"{"wuid":"\#(Self.number)@s.whatsapp.net","profileName":"\#(Self.profileName)"}"#)
+        try sim.scan(instance: name, number: Self.number, profileName: Self.profileName)
         let open = try awaitMessage(stream, "the open state") { $0["status"] as? String == "open" }
         #expect(
             ((open["data"] as? [String: Any])?["account"] as? [String: Any])?["name"] as? String == Self.profileName)

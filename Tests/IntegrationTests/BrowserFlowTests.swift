@@ -131,9 +131,7 @@ final class BrowserFlowTests {
         try browser.waitUntilDisplayed("#qr-image")
 
         // The phone scans: the page names the account, its number masked (issue 24, docs/web-page.md).
-        try sim.control(
-            "POST", "/instances/\(instance)/scan",
-            json: #"{"wuid":"5511987654321@s.whatsapp.net","profileName":"Loja Centro"}"#)
+        try sim.scan(instance: instance, number: "5511987654321", profileName: "Loja Centro")
         try browser.waitUntilText(
             "#account-line", is: "Conectado como Loja Centro (+55 11 9····-4321)", timeoutSeconds: 15)
         #expect(try !browser.text(of: browser.element("main")).contains("987654321"))

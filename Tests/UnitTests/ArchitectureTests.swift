@@ -15,7 +15,7 @@ struct ArchitectureTests {
         "FastCGI": ["CFastCGI", "Glibc", "Logging", "Runtime"],
         "Postgres": ["CLibPQ", "Runtime"],
         "HTTPClient": ["CCurl"],
-        "JWT": ["COpenSSL", "JSON", "Runtime"],
+        "JWT": ["COpenSSL", "JSON", "Runtime", "Secrets"],
         "Secrets": ["COpenSSL", "Runtime"],
         "Resilience": ["Runtime"],
         "StructuredLogging": ["Glibc", "JSON", "Logging", "Runtime"],

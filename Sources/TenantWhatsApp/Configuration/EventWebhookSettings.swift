@@ -79,9 +79,7 @@ public struct EventWebhookSettings: Sendable, CustomStringConvertible {
     /// `EVENTS_RETRY_SCHEDULE`: comma-separated delays (`0s,5s,5m,30m,2h,5h,10h,10h`), one per attempt, 1 to 50 of
     /// them, each a whole number with `s`, `m`, `h` or `d`, at most 7 days.
     static func retrySchedule(from text: String) throws(ConfigurationError) -> [Duration] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
-            String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-        }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces()) }
         let delays = parts.compactMap(ReconcileOptions.duration)
         guard delays.count == parts.count, (1...50).contains(delays.count),
             delays.allSatisfy({ $0 <= .seconds(7 * 86_400) })

@@ -1,3 +1,5 @@
+import Runtime
+
 /// When an event is attempted again (docs/event-webhooks.md, "Retries"): the schedule's next delay with jitter,
 /// lengthened by a `Retry-After` answer, never under 1 s; after the schedule's last attempt, never.
 struct EventRetryPolicy: Sendable {
@@ -24,21 +26,10 @@ struct EventRetryPolicy: Sendable {
     /// A `Retry-After` header in seconds (`120`); nil for anything else (an HTTP date is not read).
     static func retryAfter(_ header: String?) -> Duration? {
         guard let header else { return nil }
-        let text = header.trimmingSpaces
+        let text = header.trimmingSpaces()
         guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let seconds = Int(text)
         else { return nil }
         return .seconds(seconds)
-    }
-}
-
-extension String {
-    /// The text without leading and trailing spaces and tabs.
-    fileprivate var trimmingSpaces: String {
-        let bytes = Array(utf8)
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-            let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
-        else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

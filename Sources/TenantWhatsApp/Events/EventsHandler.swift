@@ -1,5 +1,6 @@
 import HTTPServer
 import Postgres
+import Runtime
 import Secrets
 
 /// `GET /api/tenants/{tenantId}/whatsapp/events?ticket=…`: the tenant's live state as Server-Sent Events
@@ -77,16 +78,5 @@ struct EventsHandler: RouteHandler {
             }
         }
         return false
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    fileprivate func trimmingSpaces() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return self[first...last]
     }
 }

@@ -99,6 +99,14 @@ final class TestEvolutionSim: @unchecked Sendable {
     /// A phone scans the instance's QR code (→ open).
     func scan(instance: String) throws { try control("POST", "/instances/\(instance)/scan") }
 
+    /// Scans `instance` with the phone of `number` (digits, no `+`) whose profile name is `profileName`: the account
+    /// Evolution reports on `open` (`wuid`, `profileName`).
+    func scan(instance: String, number: String, profileName: String) throws {
+        try control(
+            "POST", "/instances/\(instance)/scan",
+            json: #"{"wuid":"\#(number)@s.whatsapp.net","profileName":"\#(profileName)"}"#)
+    }
+
     /// The connection drops for good (→ close, statusReason 401).
     func drop(instance: String) throws { try control("POST", "/instances/\(instance)/drop") }
 
